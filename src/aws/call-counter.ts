@@ -1,0 +1,83 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+export type CallKind = 'read' | 'write';
+
+export interface CallRecord {
+  service: string;
+  operation: string;
+  kind: CallKind;
+}
+
+const READ_PREFIXES = ['Describe', 'List', 'Get', 'BatchGet', 'Head'];
+
+/** Whether an AWS operation only reads. Everything else counts as a write. */
+export function callKindOf(operation: string): CallKind {
+  return READ_PREFIXES.some((prefix) => operation.startsWith(prefix)) ? 'read' : 'write';
+}
+
+/** Counts AWS operations by service and operation, split into reads and writes. */
+export class CallCounter {
+  private readonly counts = new Map<string, { record: CallRecord; count: number }>();
+
+  record(call: CallRecord): void {
+    const key = `${call.service}:${call.operation}`;
+    const entry = this.counts.get(key);
+    if (entry) entry.count += 1;
+    else this.counts.set(key, { record: call, count: 1 });
+  }
+
+  get total(): number {
+    let total = 0;
+    for (const { count } of this.counts.values()) total += count;
+    return total;
+  }
+
+  get reads(): number {
+    return this.sum('read');
+  }
+
+  get writes(): number {
+    return this.sum('write');
+  }
+
+  /** `{ "ECS:DescribeServices": 1, ... }`, sorted by key. */
+  byOperation(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const key of [...this.counts.keys()].sort()) out[key] = this.counts.get(key)?.count ?? 0;
+    return out;
+  }
+
+  writeOperations(): string[] {
+    return [...this.counts.entries()].filter(([, e]) => e.record.kind === 'write').map(([key]) => key).sort();
+  }
+
+  private sum(kind: CallKind): number {
+    let total = 0;
+    for (const { record, count } of this.counts.values()) if (record.kind === kind) total += count;
+    return total;
+  }
+}
+
+const scopes = new AsyncLocalStorage<CallCounter[]>();
+
+/** Runs `fn` with a fresh counter that sees every AWS call made inside it, however deep. */
+export async function withCallScope<T>(fn: (counter: CallCounter) => Promise<T>): Promise<{ result: T; calls: CallCounter }> {
+  const counter = new CallCounter();
+  const outer = scopes.getStore() ?? [];
+  const result = await scopes.run([...outer, counter], () => fn(counter));
+  return { result, calls: counter };
+}
+
+type CallListener = (call: CallRecord) => void;
+const listeners = new Set<CallListener>();
+
+/** Registers a process-wide listener (metrics). Returns the function that removes it. */
+export function onAwsCall(listener: CallListener): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+export function recordAwsCall(call: CallRecord): void {
+  for (const counter of scopes.getStore() ?? []) counter.record(call);
+  for (const listener of listeners) listener(call);
+}

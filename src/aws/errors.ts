@@ -1,0 +1,94 @@
+/** How converge reacts to an AWS error; classified once, here. */
+export type ErrorClass = 'not-found' | 'transient' | 'terminal' | 'not-ready' | 'conflict';
+
+interface AwsErrorLike {
+  name?: string;
+  Code?: string;
+  code?: string;
+  message?: string;
+  $metadata?: { httpStatusCode?: number };
+  $retryable?: unknown;
+}
+
+function asAwsError(error: unknown): AwsErrorLike {
+  return typeof error === 'object' && error !== null ? (error as AwsErrorLike) : {};
+}
+
+export function awsErrorName(error: unknown): string {
+  const e = asAwsError(error);
+  return e.name ?? e.Code ?? e.code ?? 'Error';
+}
+
+export function httpStatusOf(error: unknown): number | undefined {
+  return asAwsError(error).$metadata?.httpStatusCode;
+}
+
+const NOT_FOUND = new Set([
+  'ResourceNotFoundException',
+  'ClusterNotFoundException',
+  'ServiceNotFoundException',
+  'LoadBalancerNotFoundException',
+  'LoadBalancerNotFound',
+  'TargetGroupNotFoundException',
+  'TargetGroupNotFound',
+  'ListenerNotFoundException',
+  'ListenerNotFound',
+  'NoSuchKey',
+  'NotFound',
+  'NoSuchHostedZone',
+  'InvalidGroup.NotFound',
+  'InvalidSubnetID.NotFound',
+  'InvalidVpcID.NotFound',
+  'ApplicationDoesNotExistException',
+  'DeploymentGroupDoesNotExistException',
+  'DeploymentDoesNotExistException',
+]);
+
+const TRANSIENT = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'ThrottledException',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+  'PriorRequestNotComplete',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'InternalFailure',
+  'InternalError',
+  'ServerException',
+  'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'ConditionalRequestConflict',
+]);
+
+const NOT_READY = new Set(['ResourceInUseException', 'ResourceInUse', 'DependencyViolation', 'ServiceNotActiveException', 'IncorrectState']);
+
+export function classifyAwsError(error: unknown): ErrorClass {
+  const name = awsErrorName(error);
+  if (NOT_FOUND.has(name)) return 'not-found';
+  if (TRANSIENT.has(name)) return 'transient';
+  if (NOT_READY.has(name)) return 'not-ready';
+  if (name === 'DeploymentLimitExceededException' || name === 'DuplicateLoadBalancerName' || name === 'DuplicateTargetGroupName') return 'conflict';
+  const status = httpStatusOf(error);
+  if (status === 404) return 'not-found';
+  if (status !== undefined && (status >= 500 || status === 429)) return 'transient';
+  if (asAwsError(error).$retryable) return 'transient';
+  return 'terminal';
+}
+
+export function isNotFound(error: unknown): boolean {
+  return classifyAwsError(error) === 'not-found';
+}
+
+/** A short description of an AWS error, safe for logs. */
+export function describeAwsError(error: unknown): string {
+  const e = asAwsError(error);
+  const name = awsErrorName(error);
+  const message = e.message ?? String(error);
+  return message.startsWith(name) ? message : `${name}: ${message}`;
+}
