@@ -40,7 +40,7 @@ export interface Deployment {
 export interface LoadBalancerSpec {
   domain: string;
   /** `auto` requests and DNS-validates a certificate; anything else is an ACM ARN used as is. */
-  certificateArn: 'auto' | string;
+  certificateArn: string;
   /** Sources admitted on 80 and 443. */
   ingressCidrs: string[];
 }

@@ -11,7 +11,7 @@ interface AwsErrorLike {
 }
 
 function asAwsError(error: unknown): AwsErrorLike {
-  return typeof error === 'object' && error !== null ? (error as AwsErrorLike) : {};
+  return typeof error === 'object' && error !== null ? error : {};
 }
 
 export function awsErrorName(error: unknown): string {
