@@ -7,4 +7,5 @@ if (!existsSync(fileURLToPath(entry))) {
   console.error('converge is not built yet: run `npm ci` (or `npm run build`) in the checkout first.');
   process.exit(1);
 }
-await import(entry.href);
+const { main } = await import(entry.href);
+process.exitCode = await main(process.argv.slice(2));

@@ -61,6 +61,13 @@ export interface EnvironmentSpec {
     deployment: Deployment;
   };
   reconcile: { selfHeal: boolean; prune: boolean };
+  /** Roles every task uses unless a workload names its own task role. */
+  iam: {
+    executionRoleArn?: string;
+    taskRoleArn?: string;
+    /** The service role CodeDeploy assumes for blue/green deployments. */
+    codeDeployRoleArn?: string;
+  };
 }
 
 export interface ContainerHealthCheck {
@@ -124,6 +131,8 @@ export interface Workload {
   healthCheck: HealthCheck;
   deployment: Deployment;
   logRetentionDays: number;
+  /** The task's IAM role; overrides the Environment's `iam.taskRoleArn`. */
+  taskRoleArn?: string;
   /** Service only: its port on the internal NLB. */
   listenerPort?: number;
   /** Service only. */

@@ -1,0 +1,85 @@
+import { shortHash } from '../src/util/hash.js';
+
+/** AWS name limits converge derives names within (see ../shared/spec/aws-facts.md section 9). */
+export const NAME_LIMITS = {
+  loadBalancer: 32,
+  targetGroup: 32,
+  ecs: 255,
+  codeDeploy: 100,
+  logGroup: 512,
+  securityGroup: 255,
+} as const;
+
+export class NameError extends Error {}
+
+/**
+ * Joins parts with '-'; when the result is longer than `max`, keeps a readable head and
+ * appends a stable 6-character hash of the full name, so distinct inputs stay distinct.
+ */
+export function fitName(parts: readonly string[], max: number): string {
+  const full = parts.filter((p) => p !== '').join('-');
+  if (full.length <= max) return full;
+  const suffix = shortHash(full, 6);
+  const headLength = max - suffix.length - 1;
+  if (headLength < 1) throw new NameError(`cannot fit "${full}" into ${max} characters`);
+  const head = full.slice(0, headLength).replace(/-+$/, '');
+  return `${head}-${suffix}`;
+}
+
+/** ELBv2 names: alphanumerics and hyphens, no leading/trailing hyphen, never `internal-...`. */
+export function checkElbName(name: string, what: string): string {
+  if (!/^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/.test(name)) {
+    throw new NameError(`${what} name "${name}" may hold only letters, digits and inner hyphens`);
+  }
+  if (name.toLowerCase().startsWith('internal-')) {
+    throw new NameError(`${what} name "${name}" must not start with "internal-" (an AWS rule); rename the Environment`);
+  }
+  return name;
+}
+
+export interface EnvironmentNames {
+  cluster: string;
+  backendAlb: string;
+  frontendAlb: string;
+  internalNlb: string;
+  albSecurityGroup(role: 'backend' | 'frontend'): string;
+  nlbSecurityGroup: string;
+  codeDeployApp: string;
+}
+
+export interface WorkloadNames {
+  service: string;
+  family: string;
+  logGroup: string;
+  securityGroup: string;
+  targetGroups: [string, string];
+  deploymentGroup: string;
+  container: string;
+}
+
+export function environmentNames(env: string, clusterName: string): EnvironmentNames {
+  return {
+    cluster: clusterName,
+    backendAlb: checkElbName(fitName([env, 'backend'], NAME_LIMITS.loadBalancer), 'backend ALB'),
+    frontendAlb: checkElbName(fitName([env, 'frontend'], NAME_LIMITS.loadBalancer), 'frontend ALB'),
+    internalNlb: checkElbName(fitName([env, 'services'], NAME_LIMITS.loadBalancer), 'internal NLB'),
+    albSecurityGroup: (role) => fitName([env, role, 'alb'], NAME_LIMITS.securityGroup),
+    nlbSecurityGroup: fitName([env, 'services', 'nlb'], NAME_LIMITS.securityGroup),
+    codeDeployApp: fitName([env], NAME_LIMITS.codeDeploy),
+  };
+}
+
+export function workloadNames(env: string, workload: string): WorkloadNames {
+  return {
+    service: fitName([env, workload], NAME_LIMITS.ecs),
+    family: fitName([env, workload], NAME_LIMITS.ecs),
+    logGroup: `/ecs/${env}/${workload}`,
+    securityGroup: fitName([env, workload, 'tasks'], NAME_LIMITS.securityGroup),
+    targetGroups: [
+      checkElbName(fitName([env, workload, 'a'], NAME_LIMITS.targetGroup), 'target group'),
+      checkElbName(fitName([env, workload, 'b'], NAME_LIMITS.targetGroup), 'target group'),
+    ],
+    deploymentGroup: fitName([workload], NAME_LIMITS.codeDeploy),
+    container: workload,
+  };
+}

@@ -1,0 +1,192 @@
+/**
+ * The desired spec of each AWS resource type, as expansion builds it and reconcilers read it.
+ * Values another resource produces are `Ref`s until the engine resolves them before `plan`.
+ */
+import type { Ref } from '../src/engine/types.js';
+import type { ContainerHealthCheck, DeploymentStrategy } from './types.js';
+
+export type Resolvable<T> = T | Ref;
+
+export interface ClusterSpec {
+  clusterName: string;
+  containerInsights: boolean;
+  capacityProviders: string[];
+}
+
+export interface LogGroupSpec {
+  logGroupName: string;
+  retentionInDays: number;
+}
+
+/** One ingress rule, TCP only: converge's architecture needs nothing else. */
+export interface SecurityGroupRule {
+  fromPort: number;
+  toPort: number;
+  /** Exactly one of `cidr` and `sourceGroupId`. */
+  cidr?: string;
+  sourceGroupId?: Resolvable<string>;
+  description: string;
+}
+
+export interface SecurityGroupSpec {
+  groupName: string;
+  description: string;
+  vpcId: string;
+  ingress: SecurityGroupRule[];
+}
+
+export interface LoadBalancerSpec {
+  name: string;
+  role: 'backend' | 'frontend' | 'services';
+  type: 'application' | 'network';
+  scheme: 'internet-facing' | 'internal';
+  subnets: string[];
+  securityGroups: Resolvable<string>[];
+}
+
+export interface TargetGroupHealthCheck {
+  protocol: 'HTTP';
+  path: string;
+  intervalSeconds: number;
+  timeoutSeconds: number;
+  healthyThreshold: number;
+  unhealthyThreshold: number;
+  matcher: string;
+}
+
+export interface TargetGroupSpec {
+  name: string;
+  protocol: 'HTTP' | 'TCP';
+  port: number;
+  vpcId: string;
+  targetType: 'ip';
+  healthCheck: TargetGroupHealthCheck;
+  /** Which load balancer the group sits behind (for limits on health check settings). */
+  loadBalancerType: 'application' | 'network';
+}
+
+export interface CertificateSpec {
+  domain: string;
+  /** `auto`: request and DNS-validate; `given`: an ARN from the desired state, used as is. */
+  mode: 'auto' | 'given';
+  arn?: string;
+  zoneId: string;
+  zoneName: string;
+}
+
+export type DnsRecordSpec =
+  | {
+      zoneId: string;
+      recordName: string;
+      recordType: 'A';
+      alias: { dnsName: Resolvable<string>; hostedZoneId: Resolvable<string> };
+    }
+  | {
+      zoneId: string;
+      /** Validation CNAMEs come from the certificate: the records are known only once ACM answers. */
+      recordType: 'CNAME';
+      certificate: Resolvable<string>;
+      recordName?: undefined;
+    };
+
+export type ListenerAction =
+  | { type: 'redirect-https' }
+  | {
+      type: 'forward';
+      /** The pair of a blue/green service (the first is where a new service starts), or one group. */
+      targetGroupArns: Resolvable<string>[];
+      blueGreen: boolean;
+    };
+
+export interface ListenerSpec {
+  loadBalancerArn: Resolvable<string>;
+  port: number;
+  protocol: 'HTTP' | 'HTTPS' | 'TCP';
+  certificateArn?: Resolvable<string>;
+  sslPolicy?: string;
+  defaultAction: ListenerAction;
+}
+
+export interface GatewayConfigSpec {
+  bucket: string;
+  /** Key prefix converge owns for published configurations, ending with '/'. */
+  prefix: string;
+  /** How many published configurations to keep for rollback. */
+  keep: number;
+}
+
+export interface TaskContainerSpec {
+  name: string;
+  image: string;
+  port: number;
+  environment: Record<string, string>;
+  secrets: Record<string, string>;
+  command?: string[];
+  healthCheck?: ContainerHealthCheck;
+}
+
+export interface TaskDefinitionSpec {
+  family: string;
+  cpu: number;
+  memory: number;
+  executionRoleArn?: string;
+  taskRoleArn?: string;
+  container: TaskContainerSpec;
+  logGroupName: string;
+  region: string;
+  /** Extra containers and volumes (the gateway's configuration loader). */
+  sidecar?: {
+    name: string;
+    image: string;
+    command: string[];
+    /** The S3 URI of the configuration the loader copies. */
+    configUri: Resolvable<string>;
+    volumeName: string;
+    mountPath: string;
+    /** Where the main container sees the volume. */
+    containerMountPath: string;
+  };
+}
+
+export interface EcsServiceSpec {
+  serviceName: string;
+  clusterName: string;
+  taskDefinitionArn: Resolvable<string>;
+  /** Hash of the task definition spec: lets a cycle skip describing the task definition. */
+  taskHash: Resolvable<string>;
+  /** The main container's image, to say what changed when the task definition drifts. */
+  containerImage: string;
+  desiredCount: number;
+  subnets: string[];
+  securityGroups: Resolvable<string>[];
+  strategy: DeploymentStrategy;
+  allowReplacement: boolean;
+  loadBalancer?: {
+    targetGroupArn: Resolvable<string>;
+    /** The other group of the blue/green pair: the service may sit on either. */
+    alternateTargetGroupArn?: Resolvable<string>;
+    containerName: string;
+    containerPort: number;
+  };
+  healthCheckGracePeriodSeconds?: number;
+}
+
+export interface CodeDeployAppSpec {
+  applicationName: string;
+}
+
+export interface DeploymentGroupSpec {
+  applicationName: string;
+  deploymentGroupName: string;
+  serviceName: string;
+  clusterName: string;
+  targetGroupNames: [string, string];
+  prodListenerArn: Resolvable<string>;
+  testListenerArn?: Resolvable<string>;
+  deploymentConfigName: string;
+  terminateBlueAfterMinutes: number;
+  autoRollback: boolean;
+  alarms: string[];
+  /** The role CodeDeploy assumes; from the Environment's iam settings. */
+  serviceRoleArn?: string;
+}

@@ -1,0 +1,15 @@
+import { erase, type AnyReconciler } from '../src/engine/types.js';
+import { clusterReconciler } from './ecs-cluster/index.js';
+import { ecsServiceReconciler } from './ecs-service/index.js';
+import { logGroupReconciler } from './log-group/index.js';
+import { securityGroupReconciler } from './security-group/index.js';
+import { taskDefinitionReconciler } from './task-definition/index.js';
+
+/** Every reconciler converge runs. The engine orders them by resource type. */
+export const registry: readonly AnyReconciler[] = [
+  erase(clusterReconciler),
+  erase(logGroupReconciler),
+  erase(securityGroupReconciler),
+  erase(taskDefinitionReconciler),
+  erase(ecsServiceReconciler),
+];

@@ -1,0 +1,84 @@
+import type { SecurityGroupRule, SecurityGroupSpec } from '../../desired-state/resources.js';
+import { authorizeIngress, createSecurityGroup, describeSecurityGroupsByName, revokeIngress, tagEc2Resource, type IngressRule, type LiveSecurityGroup } from '../../src/aws/ec2.js';
+import { SPEC_HASH_TAG, type FieldDiff, type Observation, type ResourceReconciler } from '../../src/engine/types.js';
+import { conflictPlan, isOwned } from '../shared/diff.js';
+
+export interface RulePayload {
+  kind: 'create' | 'rules';
+  authorize: IngressRule[];
+  revoke: IngressRule[];
+}
+
+/** A rule's identity: protocol TCP, port range and one source. Descriptions do not count. */
+export function ruleKey(rule: IngressRule | SecurityGroupRule): string {
+  const source = rule.cidr ?? String(rule.sourceGroupId ?? '');
+  return `${rule.fromPort}-${rule.toPort} from ${source}`;
+}
+
+/** Set difference in both directions: what to authorize and what to revoke. */
+export function diffRules(desired: readonly IngressRule[], live: readonly IngressRule[]): { missing: IngressRule[]; extra: IngressRule[] } {
+  const liveKeys = new Set(live.map(ruleKey));
+  const desiredKeys = new Set(desired.map(ruleKey));
+  const dedupe = (rules: IngressRule[]): IngressRule[] => [...new Map(rules.map((r) => [ruleKey(r), r])).values()];
+  return {
+    missing: dedupe(desired.filter((r) => !liveKeys.has(ruleKey(r)))),
+    extra: dedupe(live.filter((r) => !desiredKeys.has(ruleKey(r)))),
+  };
+}
+
+const toIngressRule = (r: SecurityGroupRule): IngressRule => ({ fromPort: r.fromPort, toPort: r.toPort, cidr: r.cidr, sourceGroupId: r.sourceGroupId === undefined ? undefined : String(r.sourceGroupId), description: r.description });
+
+export const securityGroupReconciler: ResourceReconciler<SecurityGroupSpec, LiveSecurityGroup, RulePayload> = {
+  type: 'security-group',
+
+  async observe(desired, ctx) {
+    const out = new Map<string, Observation<LiveSecurityGroup>>();
+    const vpcs = [...new Set(desired.map((d) => d.spec.vpcId))];
+    for (const vpcId of vpcs) {
+      const names = desired.filter((d) => d.spec.vpcId === vpcId).map((d) => d.spec.groupName);
+      const groups = await describeSecurityGroupsByName(ctx.aws.ec2, vpcId, names);
+      for (const d of desired) {
+        const group = groups.find((g) => g.groupName.toLowerCase() === d.spec.groupName.toLowerCase() && g.vpcId === vpcId);
+        if (group) out.set(d.id, { live: group, owned: isOwned(group.tags, ctx.environment), specHash: group.tags[SPEC_HASH_TAG] });
+      }
+    }
+    return out;
+  },
+
+  plan(desired, observed, ctx) {
+    const wanted = desired.spec.ingress.map(toIngressRule);
+    if (!observed) {
+      return {
+        changes: [{ action: 'create', diffs: wanted.map((r) => ({ field: `ingress[${ruleKey(r)}]`, desired: 'allowed', live: undefined })), payload: { kind: 'create', authorize: wanted, revoke: [] } }],
+        drift: [],
+      };
+    }
+    if (!observed.owned) return conflictPlan(`security group ${desired.spec.groupName}`);
+    const outputs = { groupId: observed.live.groupId };
+    const { missing, extra } = diffRules(wanted, observed.live.ingress);
+    if (missing.length === 0 && extra.length === 0) return { changes: [], drift: [], outputs };
+    const diffs: FieldDiff[] = [
+      ...missing.map((r) => ({ field: `ingress[${ruleKey(r)}]`, desired: 'allowed', live: 'absent' })),
+      ...extra.map((r) => ({ field: `ingress[${ruleKey(r)}]`, desired: 'absent', live: 'allowed' })),
+    ];
+    // Rules of a group whose spec changed are a new desired revision; anything else is drift.
+    const intended = observed.specHash !== undefined && observed.specHash !== ctx.desiredHash;
+    const drift = intended ? [] : diffs;
+    if (!intended && !ctx.selfHeal) return { changes: [], drift, outputs };
+    return { changes: [{ action: 'update', diffs, payload: { kind: 'rules', authorize: missing, revoke: extra } }], drift, outputs };
+  },
+
+  async apply(desired, change, ctx) {
+    const { spec } = desired;
+    const tags = { ...desired.tags, [SPEC_HASH_TAG]: ctx.desiredHash };
+    let groupId = String(ctx.liveOutputs.groupId ?? '');
+    if (change.payload.kind === 'create') {
+      groupId = await createSecurityGroup(ctx.aws.ec2, { name: spec.groupName, description: spec.description, vpcId: spec.vpcId, tags });
+    }
+    // Revoke first: a group never admits more than the union of old and new rules.
+    await revokeIngress(ctx.aws.ec2, groupId, change.payload.revoke);
+    await authorizeIngress(ctx.aws.ec2, groupId, change.payload.authorize);
+    if (change.payload.kind === 'rules') await tagEc2Resource(ctx.aws.ec2, groupId, { [SPEC_HASH_TAG]: ctx.desiredHash });
+    return { groupId };
+  },
+};

@@ -1,0 +1,47 @@
+import {
+  CreateLogGroupCommand,
+  DeleteRetentionPolicyCommand,
+  DescribeLogGroupsCommand,
+  ListTagsForResourceCommand,
+  PutRetentionPolicyCommand,
+  type CloudWatchLogsClient,
+} from '@aws-sdk/client-cloudwatch-logs';
+import type { TagMap } from './tags.js';
+
+export interface LiveLogGroup {
+  name: string;
+  /** Without the trailing `:*`: the form tagging APIs take. */
+  arn: string;
+  creationTime: number;
+  retentionInDays?: number;
+}
+
+/** Every log group under a name prefix, 50 per call (the API's page size). */
+export async function describeLogGroups(logs: CloudWatchLogsClient, prefix: string): Promise<LiveLogGroup[]> {
+  const out: LiveLogGroup[] = [];
+  let nextToken: string | undefined;
+  do {
+    const res = await logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: prefix, limit: 50, nextToken }));
+    for (const g of res.logGroups ?? []) {
+      if (!g.logGroupName) continue;
+      const arn = g.logGroupArn ?? (g.arn ?? '').replace(/:\*$/, '');
+      out.push({ name: g.logGroupName, arn, creationTime: g.creationTime ?? 0, retentionInDays: g.retentionInDays });
+    }
+    nextToken = res.nextToken;
+  } while (nextToken);
+  return out;
+}
+
+export async function listLogGroupTags(logs: CloudWatchLogsClient, arn: string): Promise<TagMap> {
+  const res = await logs.send(new ListTagsForResourceCommand({ resourceArn: arn }));
+  return res.tags ?? {};
+}
+
+export async function createLogGroup(logs: CloudWatchLogsClient, name: string, tags: TagMap): Promise<void> {
+  await logs.send(new CreateLogGroupCommand({ logGroupName: name, tags }));
+}
+
+export async function setLogRetention(logs: CloudWatchLogsClient, name: string, days: number | undefined): Promise<void> {
+  if (days === undefined) await logs.send(new DeleteRetentionPolicyCommand({ logGroupName: name }));
+  else await logs.send(new PutRetentionPolicyCommand({ logGroupName: name, retentionInDays: days }));
+}

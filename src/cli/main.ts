@@ -1,0 +1,118 @@
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { InvalidDesiredStateError, formatIssues } from '../../desired-state/errors.js';
+import { parseDesiredState } from '../../desired-state/parse.js';
+import { openSource } from '../../desired-state/source.js';
+import { createAwsClients } from '../aws/clients.js';
+import { Controller } from '../controller.js';
+import { createLogger, type Logger } from '../log/logger.js';
+import { formatPlan, planJson } from './format.js';
+
+const USAGE = `converge — keeps an ECS Fargate environment converged to its desired state
+
+Usage:
+  converge validate [--source SRC]                 load and validate only; no AWS call
+  converge plan     [--source SRC] [--json]        read-only pass: every change and drift (exit 0 none, 2 pending, 1 error)
+  converge apply    [--source SRC] [--wait]        one pass that makes the changes (exit 0 converged, 1 error)
+  converge run      [--source SRC] [--interval 60s] [--listen 0.0.0.0:8080]
+                                                   the daemon; exits 0 on SIGTERM after in-flight calls
+  converge gateway render [--source SRC] [--nlb-dns NAME]
+                                                   print the KrakenD configuration the desired state generates
+
+SRC is s3://bucket/prefix or a local folder. Flags also read CONVERGE_SOURCE, CONVERGE_INTERVAL,
+CONVERGE_LISTEN, CONVERGE_TRIGGER_TOKEN (or CONVERGE_TRIGGER_TOKEN_FILE), CONVERGE_LOG_LEVEL.
+AWS settings come from the standard SDK chain (AWS_REGION, credentials, AWS_ENDPOINT_URL).
+Log events are JSON lines on stdout; with --json, stdout holds only the plan document and logs go to stderr.`;
+
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+const defaultIo: CliIo = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+};
+
+function sourceOf(values: { source?: string }): string {
+  const source = values.source ?? process.env.CONVERGE_SOURCE;
+  if (!source) throw new UsageError('no desired state source: pass --source s3://bucket/prefix or a folder, or set CONVERGE_SOURCE');
+  return source;
+}
+
+class UsageError extends Error {}
+
+/** Runs one CLI command and returns its exit code. */
+export async function main(argv: string[], io: CliIo = defaultIo): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    io.stdout(`${USAGE}\n`);
+    return command ? 0 : 1;
+  }
+  try {
+    switch (command) {
+      case 'validate':
+        return await validate(rest, io);
+      case 'plan':
+      case 'apply':
+        return await planOrApply(command, rest, io);
+      case 'run': {
+        const { runDaemon } = await import('../daemon/run.js');
+        return await runDaemon(rest);
+      }
+      case 'gateway': {
+        const { gatewayCommand } = await import('./gateway.js');
+        return await gatewayCommand(rest, io);
+      }
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
+      io.stderr(`converge: ${error.message}\n\n${USAGE}\n`);
+      return 1;
+    }
+    io.stderr(`converge: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}
+
+async function validate(args: string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({ args, options: { source: { type: 'string' } }, strict: true });
+  const log = createLogger();
+  const aws = createAwsClients();
+  const source = openSource(sourceOf(values), () => aws.s3);
+  const { revision, files } = await source.load();
+  try {
+    const state = parseDesiredState(files, revision);
+    io.stderr(`valid: ${source.description} revision ${revision}: Environment ${state.environment.name}, ${state.services.length} service(s), gateway ${state.gateway.name}, frontend ${state.frontend.name}\n`);
+    return 0;
+  } catch (error) {
+    if (!(error instanceof InvalidDesiredStateError)) throw error;
+    log.error({ event: 'invalid-desired-state', revision, errors: error.issues }, 'desired state is invalid');
+    io.stderr(`${formatIssues(error.issues)}\n`);
+    return 1;
+  }
+}
+
+async function planOrApply(mode: 'plan' | 'apply', args: string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { source: { type: 'string' }, json: { type: 'boolean', default: false }, wait: { type: 'boolean', default: false }, artifacts: { type: 'string' } },
+    strict: true,
+  });
+  const json = values.json === true;
+  const log: Logger = createLogger(json ? { destination: pino.destination({ dest: 2, sync: true }) } : {});
+  const controller = new Controller({ source: sourceOf(values), log, artifacts: values.artifacts });
+  const summary = await controller.runCycle({ mode, trigger: 'cli' });
+  if (json) io.stdout(`${JSON.stringify(planJson(summary), null, 2)}\n`);
+  else io.stderr(`${formatPlan(summary)}\n`);
+  if (mode === 'apply' && values.wait === true && summary.outcome !== 'invalid' && summary.outcome !== 'error') {
+    const { waitForDeployments } = await import('./wait.js');
+    const ok = await waitForDeployments(controller, summary, io);
+    if (!ok) return 1;
+  }
+  if (summary.outcome === 'invalid' || summary.outcome === 'error') return 1;
+  if (mode === 'plan') return summary.pending > 0 ? 2 : 0;
+  return 0;
+}

@@ -1,0 +1,97 @@
+"""Converge's extensions of moto's ECS (moto 5.2.x): checks real ECS makes and moto doesn't.
+
+* CreateService refuses a name that an ACTIVE service of the cluster already uses
+  (moto silently replaces the service):
+  `InvalidParameterException: Creation of service was not idempotent.`
+* DescribeServices refuses more than 10 services:
+  `InvalidParameterException: service names can have at most 10 items.`
+* UpdateService on a service with the CODE_DEPLOY deployment controller refuses what only a
+  CodeDeploy deployment may change (moto accepts everything):
+    taskDefinition        -> "Unable to update task definition on services with a CODE_DEPLOY
+                              deployment controller. Use AWS CodeDeploy to trigger a new deployment."
+    loadBalancers         -> "Unable to update load balancers on services ..."
+    networkConfiguration,
+    platformVersion,
+    forceNewDeployment    -> "Unable to update network parameters on services ..."
+  (moto 5.2.1 does store deploymentController: {type: CODE_DEPLOY} from CreateService and
+  gives such services no `deployments` entries; it just never checked UpdateService.)
+* UpdateService on an INACTIVE (deleted) service: `ServiceNotActiveException`.
+* UpdateService with `taskDefinition` stores the full task definition ARN, as ECS answers it
+  (moto stored whatever string was sent, e.g. `family:3`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from moto.ecs.exceptions import ECSException, InvalidParameterException
+from moto.ecs.models import EC2ContainerServiceBackend
+
+import control
+
+DESCRIBE_SERVICES_LIMIT = 10
+
+_CODE_DEPLOY_SUFFIX = (
+    "on services with a CODE_DEPLOY deployment controller. "
+    "Use AWS CodeDeploy to trigger a new deployment."
+)
+
+# UpdateService members (snake_case, as moto hands them over) a CODE_DEPLOY service refuses.
+_CODE_DEPLOY_REFUSED = [
+    ("task_definition", "task definition"),
+    ("load_balancers", "load balancers"),
+    ("network_configuration", "network parameters"),
+    ("platform_version", "network parameters"),
+    ("force_new_deployment", "network parameters"),
+]
+
+
+class ServiceNotActiveException(ECSException):
+    def __init__(self) -> None:
+        super().__init__("ServiceNotActiveException", "Service was not ACTIVE.")
+
+
+_original_create_service = EC2ContainerServiceBackend.create_service
+_original_describe_services = EC2ContainerServiceBackend.describe_services
+_original_update_service = EC2ContainerServiceBackend.update_service
+
+
+def create_service(self: EC2ContainerServiceBackend, cluster_str: str, service_name: str, *args: Any, **kwargs: Any) -> Any:
+    with control.LOCK:
+        cluster = self._get_cluster(cluster_str)
+        existing = self.services.get(f"{cluster.name}:{service_name}")
+        if existing is not None and existing.status == "ACTIVE":
+            raise InvalidParameterException("Creation of service was not idempotent.")
+        return _original_create_service(self, cluster_str, service_name, *args, **kwargs)
+
+
+def describe_services(self: EC2ContainerServiceBackend, cluster_str: str, service_names_or_arns: list[str]) -> Any:
+    if len(service_names_or_arns or []) > DESCRIBE_SERVICES_LIMIT:
+        raise InvalidParameterException("service names can have at most 10 items.")
+    return _original_describe_services(self, cluster_str, service_names_or_arns)
+
+
+def update_service(self: EC2ContainerServiceBackend, service_properties: dict[str, Any]) -> Any:
+    with control.LOCK:
+        cluster_str = service_properties.get("cluster", "default")
+        service_name = str(service_properties.get("service", "")).split("/")[-1]
+        service = self._get_service(cluster_str, service_name)
+        if service.status != "ACTIVE":
+            raise ServiceNotActiveException()
+        controller = (service.deployment_controller or {}).get("type", "ECS")
+        if controller == "CODE_DEPLOY":
+            for member, what in _CODE_DEPLOY_REFUSED:
+                value = service_properties.get(member)
+                if value is not None and value is not False:
+                    raise InvalidParameterException(f"Unable to update {what} {_CODE_DEPLOY_SUFFIX}")
+        task_definition_str = service_properties.get("task_definition")
+        updated = _original_update_service(self, service_properties)
+        if task_definition_str:
+            updated.task_definition = self.describe_task_definition(task_definition_str).arn
+        return updated
+
+
+def install() -> None:
+    EC2ContainerServiceBackend.create_service = create_service  # type: ignore[method-assign]
+    EC2ContainerServiceBackend.describe_services = describe_services  # type: ignore[method-assign]
+    EC2ContainerServiceBackend.update_service = update_service  # type: ignore[method-assign]
