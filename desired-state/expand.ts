@@ -16,6 +16,7 @@ import type {
   DeploymentGroupSpec,
   DnsRecordSpec,
   EcsServiceSpec,
+  GatewayConfigInput,
   GatewayConfigSpec,
   ListenerSpec,
   LoadBalancerSpec,
@@ -32,6 +33,29 @@ export const HTTPS_SSL_POLICY = 'ELBSecurityPolicy-TLS13-1-2-2021-06';
 /** Where the gateway's init container puts the configuration for KrakenD. */
 export const GATEWAY_CONFIG_DIR = '/etc/krakend';
 export const GATEWAY_CONFIG_LOADER_IMAGE = 'public.ecr.aws/aws-cli/aws-cli:2.17.0';
+
+/** Published gateway configurations kept for rollback, the current one included. */
+export const GATEWAY_CONFIGS_KEPT = 5;
+
+/**
+ * What the KrakenD configuration is generated from. The gateway-config reconciler only sees its
+ * own spec, so expansion copies this part of the desired state into it.
+ */
+export function gatewayConfigInput(state: DesiredState): GatewayConfigInput {
+  const gateway = state.gateway;
+  const services = state.services
+    .filter((service) => service.routes.length > 0)
+    .map((service) => {
+      const routes = service.routes.map((route) => ({ ...route, methods: [...route.methods] }));
+      return service.listenerPort === undefined ? { name: service.name, routes } : { name: service.name, listenerPort: service.listenerPort, routes };
+    })
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return {
+    environment: state.environment.name,
+    gateway: { port: gateway.container.port, healthPath: gateway.healthCheck.path, settings: structuredClone(gateway.settings) },
+    services,
+  };
+}
 
 export interface ExpandOptions {
   /** Where published gateway configurations go: the source bucket, under a prefix converge owns. */
@@ -80,12 +104,20 @@ class Expansion {
     });
     this.addIngress(envOwner);
     this.add<CodeDeployAppSpec>('codedeploy-app', this.names.codeDeployApp, envOwner, { applicationName: this.names.codeDeployApp });
+    const nlbId = resourceId('load-balancer', this.names.internalNlb);
     this.add<GatewayConfigSpec>(
       'gateway-config',
       this.env,
       { kind: 'Gateway', name: this.state.gateway.name },
-      { bucket: this.options.gatewayConfig.bucket, prefix: this.options.gatewayConfig.prefix, keep: 5 },
-      [resourceId('load-balancer', this.names.internalNlb)],
+      {
+        bucket: this.options.gatewayConfig.bucket,
+        prefix: this.options.gatewayConfig.prefix,
+        keep: GATEWAY_CONFIGS_KEPT,
+        nlbDnsName: ref(nlbId, 'dnsName'),
+        input: gatewayConfigInput(this.state),
+      },
+      [nlbId],
+      this.state.gateway.labels,
     );
     for (const workload of allWorkloads(this.state)) this.addWorkload(workload);
     return this.out;

@@ -19,6 +19,8 @@ import {
   isPlainObject,
   listenerPortSchema,
   nameSchema,
+  partialDeploymentSchema,
+  partialHealthCheckSchema,
   pathSegments,
   quote,
   routeSchema,
@@ -458,13 +460,14 @@ function environmentDefaults(checked: readonly CheckedDocument[]): EnvironmentDe
 function assemble(checked: readonly CheckedDocument[], revision: string, issues: IssueList): DesiredState | undefined {
   const defaults = environmentDefaults(checked);
   if (!defaults) return undefined;
+  checkMergedRules(checked, defaults, issues);
   const services: Workload[] = [];
   let environment: EnvironmentDocument | undefined;
   let gateway: GatewayWorkload | undefined;
   let frontend: Workload | undefined;
   for (const c of checked) {
     if (c.spec === undefined || c.name === undefined) continue;
-    const context: WorkloadContext = { name: c.name, labels: c.labels, doc: c.doc, defaults, issues };
+    const context: WorkloadContext = { name: c.name, labels: c.labels, doc: c.doc, defaults };
     if (c.kind === 'Environment') environment = buildEnvironment(c.name, c.labels, c.doc.origin, c.spec);
     else if (c.kind === 'Service') services.push(buildService(c.spec, context));
     else if (c.kind === 'Gateway') gateway = buildGateway(c.spec, context);
@@ -573,11 +576,10 @@ interface WorkloadContext {
   labels: Record<string, string>;
   doc: RawDocument;
   defaults: EnvironmentDefaultsInput;
-  issues: IssueList;
 }
 
 function buildWorkload(kind: WorkloadKind, spec: WorkloadSpecInput, context: WorkloadContext): Workload {
-  const { name, labels, doc, defaults, issues } = context;
+  const { name, labels, doc, defaults } = context;
   const defaultPath = kind === 'Gateway' ? GATEWAY_HEALTH_PATH : defaults.healthCheck.path;
   const workload: Workload = {
     kind,
@@ -592,8 +594,6 @@ function buildWorkload(kind: WorkloadKind, spec: WorkloadSpecInput, context: Wor
     routes: [],
   };
   if (spec.taskRoleArn !== undefined) workload.taskRoleArn = spec.taskRoleArn;
-  checkMergedHealthCheck(workload, spec.healthCheck, doc, issues);
-  checkMergedDeployment(workload, spec.deployment, doc, issues);
   return workload;
 }
 
@@ -605,23 +605,43 @@ function buildGateway(spec: GatewaySpecInput, context: WorkloadContext): Gateway
   return { ...buildWorkload('Gateway', spec, context), kind: 'Gateway', settings: buildSettings(spec.settings) };
 }
 
-const FROM_DEFAULTS = ' (the other value comes from the Environment defaults)';
+// ---------------------------------------------------------------------------------------
+// Rules that need the Environment defaults merged in
+// ---------------------------------------------------------------------------------------
 
-/** Timeout and interval may come from different documents, so this rule can only run after merging. */
-function checkMergedHealthCheck(workload: Workload, own: PartialHealthCheckInput | undefined, doc: RawDocument, issues: IssueList): void {
-  const ownTimeout = own?.timeoutSeconds !== undefined;
-  const ownInterval = own?.intervalSeconds !== undefined;
-  // With neither set here, the Environment's own check already covers the pair.
-  if (!ownTimeout && !ownInterval) return;
-  const problem = timeoutProblem(workload.healthCheck.timeoutSeconds, workload.healthCheck.intervalSeconds);
-  if (!problem) return;
-  const field = ownTimeout ? 'timeoutSeconds' : 'intervalSeconds';
-  issues.add(doc, `spec.healthCheck.${field}`, problem + (ownTimeout && ownInterval ? '' : FROM_DEFAULTS));
+/**
+ * Runs on every workload, even one that failed elsewhere: its healthCheck and deployment
+ * are re-read on their own so these problems show up in the same pass.
+ */
+function checkMergedRules(checked: readonly CheckedDocument[], defaults: EnvironmentDefaultsInput, issues: IssueList): void {
+  for (const c of checked) {
+    if (c.kind === 'Environment') continue;
+    const raw = isPlainObject(c.doc.value) && isPlainObject(c.doc.value.spec) ? c.doc.value.spec : {};
+    const ownHealth = c.spec ? c.spec.healthCheck : partialHealthCheckSchema.safeParse(raw.healthCheck).data;
+    const ownDeployment = c.spec ? c.spec.deployment : partialDeploymentSchema.safeParse(raw.deployment).data;
+    checkMergedHealthCheck(ownHealth, defaults.healthCheck, c.doc, issues);
+    if (c.kind === 'Service') checkServiceDeployment(ownDeployment, defaults.deployment, c.doc, issues);
+  }
 }
 
-function checkMergedDeployment(workload: Workload, own: PartialDeploymentInput | undefined, doc: RawDocument, issues: IssueList): void {
-  const { strategy, config } = workload.deployment;
-  if (workload.kind !== 'Service' || strategy !== 'blue-green' || !isGradualConfig(config)) return;
+const FROM_DEFAULTS = ' (the other value comes from the Environment defaults)';
+
+function checkMergedHealthCheck(own: PartialHealthCheckInput | undefined, defaults: HealthCheck, doc: RawDocument, issues: IssueList): void {
+  const ownTimeout = own?.timeoutSeconds !== undefined;
+  const ownInterval = own?.intervalSeconds !== undefined;
+  // With both or neither set here, the schema already checked the pair where it was written.
+  if (ownTimeout === ownInterval) return;
+  const problem = timeoutProblem(own?.timeoutSeconds ?? defaults.timeoutSeconds, own?.intervalSeconds ?? defaults.intervalSeconds);
+  if (!problem) return;
+  const field = ownTimeout ? 'timeoutSeconds' : 'intervalSeconds';
+  issues.add(doc, `spec.healthCheck.${field}`, problem + FROM_DEFAULTS);
+}
+
+/** Behind the internal NLB, CodeDeploy can only shift a backend Service's traffic all at once. */
+function checkServiceDeployment(own: PartialDeploymentInput | undefined, defaults: Deployment, doc: RawDocument, issues: IssueList): void {
+  const strategy = own?.strategy ?? defaults.strategy;
+  const config = own?.config ?? defaults.config;
+  if (strategy !== 'blue-green' || !isGradualConfig(config)) return;
   const path = own?.config !== undefined ? 'spec.deployment.config' : own?.strategy !== undefined ? 'spec.deployment.strategy' : 'spec.deployment';
   const origin = own?.config !== undefined ? '' : ' (from the Environment defaults)';
   issues.add(

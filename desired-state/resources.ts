@@ -3,7 +3,7 @@
  * Values another resource produces are `Ref`s until the engine resolves them before `plan`.
  */
 import type { Ref } from '../src/engine/types.js';
-import type { ContainerHealthCheck, DeploymentStrategy } from './types.js';
+import type { ContainerHealthCheck, DeploymentStrategy, GatewaySettings, Route } from './types.js';
 
 export type Resolvable<T> = T | Ref;
 
@@ -107,12 +107,39 @@ export interface ListenerSpec {
   defaultAction: ListenerAction;
 }
 
+/** A Service as the KrakenD generator sees it: only what shapes the gateway configuration. */
+export interface GatewayConfigService {
+  name: string;
+  /** Its port on the internal NLB; required once the Service has routes. */
+  listenerPort?: number;
+  routes: Route[];
+}
+
+/** The part of the desired state the KrakenD configuration is a pure function of. */
+export interface GatewayConfigInput {
+  /** The Environment name: the configuration is named `converge-<environment>`. */
+  environment: string;
+  gateway: {
+    /** The KrakenD container port. */
+    port: number;
+    /** The Gateway's health check path: KrakenD's `health_path`, probed by its target group. */
+    healthPath: string;
+    settings: GatewaySettings;
+  };
+  /** Services that declare routes, sorted by name. */
+  services: GatewayConfigService[];
+}
+
 export interface GatewayConfigSpec {
+  /** Empty when converge has nowhere to publish (a local source without CONVERGE_ARTIFACTS). */
   bucket: string;
   /** Key prefix converge owns for published configurations, ending with '/'. */
   prefix: string;
-  /** How many published configurations to keep for rollback. */
+  /** How many published configurations to keep for rollback, the current one included. */
   keep: number;
+  /** The internal NLB's DNS name: every backend host is `http://<nlbDnsName>:<listenerPort>`. */
+  nlbDnsName: Resolvable<string>;
+  input: GatewayConfigInput;
 }
 
 export interface TaskContainerSpec {

@@ -129,13 +129,27 @@ function strictObject<T extends z.core.$ZodLooseShape>(shape: T) {
         if (!known.includes(key)) ctx.addIssue({ code: 'custom', path: [key], message: unknownFieldMessage(key, known), input: undefined });
       }
     },
-    { when: (payload) => isPlainObject(payload.value) },
+    onObjects,
   );
 }
 
-/** Runs a rule over several fields of an object only when those fields are themselves valid. */
-function whenValid(...fields: string[]): (payload: z.core.ParsePayload) => boolean {
-  return (payload) => isPlainObject(payload.value) && !payload.issues.some((issue) => fields.includes(String(issue.path?.[0])));
+/**
+ * Rules over several fields run whenever the value is an object or a list (zod would skip
+ * them after any type error elsewhere); each rule then checks that its own fields passed.
+ */
+const onObjects = { when: (payload: z.core.ParsePayload) => isPlainObject(payload.value) };
+const onLists = { when: (payload: z.core.ParsePayload) => Array.isArray(payload.value) };
+
+function isPrefix(shorter: readonly PropertyKey[], longer: readonly PropertyKey[]): boolean {
+  return shorter.length <= longer.length && shorter.every((key, index) => key === longer[index]);
+}
+
+/** Whether the fields at these paths (relative to the object being refined) passed validation. */
+function fieldsValid(ctx: z.core.$RefinementCtx, ...paths: readonly PropertyKey[][]): boolean {
+  return !ctx.issues.some((issue) => {
+    const issuePath = issue.path ?? [];
+    return paths.some((path) => isPrefix(issuePath, path) || isPrefix(path, issuePath));
+  });
 }
 
 // zod's .int() aborts the parse of the enclosing object, which would hide other problems.
@@ -160,8 +174,8 @@ function patternString(pattern: RegExp, message: (value: string) => string) {
   return z.string().refine((value) => pattern.test(value), { error: (issue) => message(String(issue.input)) });
 }
 
-function uniqueItems<T>(what: string) {
-  return (items: T[], ctx: z.core.$RefinementCtx<T[]>): void => {
+function uniqueItems(what: string) {
+  return (items: readonly unknown[], ctx: z.core.$RefinementCtx): void => {
     const seen = new Set<string>();
     items.forEach((item, index) => {
       const key = JSON.stringify(item);
@@ -228,7 +242,7 @@ const labelsSchema = z.record(z.string(), z.string()).superRefine(
       if (problem) ctx.addIssue({ code: 'custom', path: [key], message: problem, input: undefined });
     }
   },
-  { when: (payload) => isPlainObject(payload.value) },
+  onObjects,
 );
 
 export const metadataSchema = strictObject({
@@ -299,23 +313,24 @@ const fullHealthCheckSchema = strictObject({
   matcher: healthCheckFields.matcher.default(DEFAULT_HEALTH_CHECK.matcher),
   healthyThreshold: healthCheckFields.healthyThreshold.default(DEFAULT_HEALTH_CHECK.healthyThreshold),
   unhealthyThreshold: healthCheckFields.unhealthyThreshold.default(DEFAULT_HEALTH_CHECK.unhealthyThreshold),
-}).superRefine(
-  (check, ctx) => {
-    const problem = timeoutProblem(check.timeoutSeconds, check.intervalSeconds);
-    if (problem) ctx.addIssue({ code: 'custom', path: ['timeoutSeconds'], message: problem, input: undefined });
-  },
-  { when: whenValid('timeoutSeconds', 'intervalSeconds') },
-);
+}).superRefine(checkTimeoutBelowInterval, onObjects);
+
+function checkTimeoutBelowInterval(check: { timeoutSeconds?: number; intervalSeconds?: number }, ctx: z.core.$RefinementCtx): void {
+  if (check.timeoutSeconds === undefined || check.intervalSeconds === undefined) return;
+  if (!fieldsValid(ctx, ['timeoutSeconds'], ['intervalSeconds'])) return;
+  const problem = timeoutProblem(check.timeoutSeconds, check.intervalSeconds);
+  if (problem) ctx.addIssue({ code: 'custom', path: ['timeoutSeconds'], message: problem, input: undefined });
+}
 
 /** A workload's health check: every field optional, merged over the Environment defaults. */
-const partialHealthCheckSchema = strictObject({
+export const partialHealthCheckSchema = strictObject({
   path: healthCheckFields.path.optional(),
   intervalSeconds: healthCheckFields.intervalSeconds.optional(),
   timeoutSeconds: healthCheckFields.timeoutSeconds.optional(),
   matcher: healthCheckFields.matcher.optional(),
   healthyThreshold: healthCheckFields.healthyThreshold.optional(),
   unhealthyThreshold: healthCheckFields.unhealthyThreshold.optional(),
-});
+}).superRefine(checkTimeoutBelowInterval, onObjects);
 
 // --- deployments --------------------------------------------------------------------
 
@@ -356,8 +371,8 @@ const deploymentFields = {
   allowReplacement: z.boolean(),
   alarms: z
     .array(alarmNameSchema)
-    .refine((alarms) => alarms.length <= 10, { error: 'at most 10 alarms per deployment (a CodeDeploy limit)' })
-    .superRefine(uniqueItems<string>('alarm')),
+    .refine((alarms) => alarms.length <= 10, { error: 'at most 10 alarms per deployment (a CodeDeploy limit)', ...onLists })
+    .superRefine(uniqueItems('alarm'), onLists),
 };
 
 const fullDeploymentSchema = strictObject({
@@ -369,7 +384,7 @@ const fullDeploymentSchema = strictObject({
   alarms: deploymentFields.alarms.default([]),
 });
 
-const partialDeploymentSchema = strictObject({
+export const partialDeploymentSchema = strictObject({
   strategy: deploymentFields.strategy.optional(),
   config: deploymentFields.config.optional(),
   terminateBlueAfterMinutes: deploymentFields.terminateBlueAfterMinutes.optional(),
@@ -403,7 +418,7 @@ function checkEnvNames(variables: Record<string, unknown>, ctx: z.core.$Refineme
   }
 }
 
-const envSchema = z.record(z.string(), z.string()).superRefine(checkEnvNames, { when: (payload) => isPlainObject(payload.value) });
+const envSchema = z.record(z.string(), z.string()).superRefine(checkEnvNames, onObjects);
 
 const secretsSchema = z.record(z.string(), z.string()).superRefine(
   (secrets, ctx) => {
@@ -421,7 +436,7 @@ const secretsSchema = z.record(z.string(), z.string()).superRefine(
       }
     }
   },
-  { when: (payload) => isPlainObject(payload.value) },
+  onObjects,
 );
 
 const IMAGE = /^[A-Za-z0-9][A-Za-z0-9._/:@#-]{0,254}$/;
@@ -460,14 +475,14 @@ export const containerSchema = strictObject({
   secrets: secretsSchema.default({}),
   command: z.array(z.string()).refine((command) => command.length > 0, { error: 'must not be empty; leave it out to use the image default' }).optional(),
   healthCheck: containerHealthCheckSchema.optional(),
-}).superRefine(
+}).superRefine((container, ctx) => {
+  if (!fieldsValid(ctx, ['cpu'], ['memory'])) return;
+  const problem = memoryProblem(container.cpu, container.memory);
+  if (problem) ctx.addIssue({ code: 'custom', path: ['memory'], message: problem, input: undefined });
+}, onObjects).superRefine(
   (container, ctx) => {
-    const problem = memoryProblem(container.cpu, container.memory);
-    if (problem) ctx.addIssue({ code: 'custom', path: ['memory'], message: problem, input: undefined });
-  },
-  { when: whenValid('cpu', 'memory') },
-).superRefine(
-  (container, ctx) => {
+    // Only the names matter here, so invalid values elsewhere in env or secrets do not hide this.
+    if (!isPlainObject(container.env) || !isPlainObject(container.secrets)) return;
     for (const name of Object.keys(container.secrets)) {
       if (Object.hasOwn(container.env, name)) {
         ctx.addIssue({
@@ -479,7 +494,7 @@ export const containerSchema = strictObject({
       }
     }
   },
-  { when: whenValid('env', 'secrets') },
+  onObjects,
 );
 
 // --- routes -------------------------------------------------------------------------
@@ -557,8 +572,8 @@ const backendPathSchema = z.string().superRefine((path, ctx) => {
 
 const methodsSchema = z
   .array(oneOf(HTTP_METHODS, 'an HTTP method'))
-  .refine((methods) => methods.length > 0, { error: `needs at least one method (${HTTP_METHODS.join(', ')})` })
-  .superRefine(uniqueItems<string>('method'));
+  .refine((methods) => methods.length > 0, { error: `needs at least one method (${HTTP_METHODS.join(', ')})`, ...onLists })
+  .superRefine(uniqueItems('method'), onLists);
 
 export const routeSchema = strictObject({
   path: routePathSchema,
@@ -566,7 +581,7 @@ export const routeSchema = strictObject({
   backendPath: backendPathSchema.optional(),
 }).superRefine(
   (route, ctx) => {
-    if (route.backendPath === undefined) return;
+    if (route.backendPath === undefined || !fieldsValid(ctx, ['path'], ['backendPath'])) return;
     const defined = new Set(placeholdersOf(route.path));
     const missing = placeholdersOf(route.backendPath).filter((name) => !defined.has(name));
     if (missing.length === 0) return;
@@ -574,7 +589,7 @@ export const routeSchema = strictObject({
     const available = defined.size === 0 ? 'it defines none' : `it defines ${[...defined].map((name) => `{${name}}`).join(', ')}`;
     ctx.addIssue({ code: 'custom', path: ['backendPath'], message: `uses ${names}, which path ${quote(route.path)} does not define (${available})`, input: undefined });
   },
-  { when: whenValid('path', 'backendPath') },
+  onObjects,
 );
 
 // --- workloads ----------------------------------------------------------------------
@@ -611,7 +626,7 @@ const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 const corsSchema = strictObject({
   allowOrigins: z
     .array(patternString(ORIGIN, (value) => `must be "*" or an origin like https://www.example.com (scheme, host and optional port), got ${quote(value)}`))
-    .refine((origins) => origins.length > 0, { error: 'needs at least one origin' }),
+    .refine((origins) => origins.length > 0, { error: 'needs at least one origin', ...onLists }),
   allowMethods: methodsSchema.default(['GET', 'HEAD', 'POST']),
   allowHeaders: z.array(patternString(HEADER_NAME, (value) => `must be an HTTP header name, got ${quote(value)}`)).default([]),
   exposeHeaders: z.array(patternString(HEADER_NAME, (value) => `must be an HTTP header name, got ${quote(value)}`)).default([]),
@@ -619,6 +634,7 @@ const corsSchema = strictObject({
   maxAge: durationSchema.optional(),
 }).superRefine(
   (cors, ctx) => {
+    if (!fieldsValid(ctx, ['allowCredentials'], ['allowOrigins'])) return;
     if (cors.allowCredentials && cors.allowOrigins.includes('*')) {
       ctx.addIssue({
         code: 'custom',
@@ -628,7 +644,7 @@ const corsSchema = strictObject({
       });
     }
   },
-  { when: whenValid('allowCredentials', 'allowOrigins') },
+  onObjects,
 );
 
 const rateLimitSchema = strictObject({
@@ -638,6 +654,7 @@ const rateLimitSchema = strictObject({
   key: nonEmptyString('header name').optional(),
 }).superRefine(
   (limit, ctx) => {
+    if (!fieldsValid(ctx, ['strategy'], ['key'])) return;
     if (limit.strategy === 'header' && limit.key === undefined) {
       ctx.addIssue({ code: 'custom', path: ['key'], message: 'strategy "header" needs key: the header that identifies a client', input: undefined });
     }
@@ -645,7 +662,7 @@ const rateLimitSchema = strictObject({
       ctx.addIssue({ code: 'custom', path: ['key'], message: 'key is only used with strategy "header"', input: undefined });
     }
   },
-  { when: whenValid('strategy', 'key') },
+  onObjects,
 );
 
 const gatewaySettingsSchema = strictObject({
@@ -710,8 +727,8 @@ const loadBalancerSchema = strictObject({
         if (problem) ctx.addIssue({ code: 'custom', message: problem, input: undefined });
       }),
     )
-    .refine((cidrs) => cidrs.length > 0, { error: 'needs at least one CIDR; leave the field out to admit everyone (0.0.0.0/0)' })
-    .superRefine(uniqueItems<string>('CIDR'))
+    .refine((cidrs) => cidrs.length > 0, { error: 'needs at least one CIDR; leave the field out to admit everyone (0.0.0.0/0)', ...onLists })
+    .superRefine(uniqueItems('CIDR'), onLists)
     .default([...DEFAULT_INGRESS_CIDRS]),
 });
 
@@ -729,7 +746,7 @@ function awsRefSchema(resource: 'vpc' | 'subnet') {
   return strictObject({
     id: patternString(idPattern, (value) => `must be a ${resource} id like ${resource}-0123456789abcdef0, got ${quote(value)}`).optional(),
     name: nonEmptyString('Name tag').optional(),
-  }).superRefine(exactlyOne(['id', 'name'], `a ${resource} reference`), { when: (payload) => isPlainObject(payload.value) });
+  }).superRefine(exactlyOne(['id', 'name'], `a ${resource} reference`), onObjects);
 }
 
 function subnetListSchema(minimum: number, purpose: string) {
@@ -737,8 +754,9 @@ function subnetListSchema(minimum: number, purpose: string) {
     .array(awsRefSchema('subnet'))
     .refine((subnets) => subnets.length >= minimum, {
       error: (issue) => `needs at least ${minimum} subnet${minimum === 1 ? '' : 's'} ${purpose}, got ${Array.isArray(issue.input) ? issue.input.length : 0}`,
+      ...onLists,
     })
-    .superRefine(uniqueItems('subnet'));
+    .superRefine(uniqueItems('subnet'), onLists);
 }
 
 const networkSchema = strictObject({
@@ -750,7 +768,7 @@ const networkSchema = strictObject({
 const dnsSchema = strictObject({
   zone: dnsNameSchema.optional(),
   zoneId: patternString(ZONE_ID, (value) => `must be a Route 53 hosted zone id like Z0123456789ABCDEFGHIJ, got ${quote(value)}`).optional(),
-}).superRefine(exactlyOne(['zone', 'zoneId'], 'dns'), { when: (payload) => isPlainObject(payload.value) });
+}).superRefine(exactlyOne(['zone', 'zoneId'], 'dns'), onObjects);
 
 export const environmentDefaultsSchema = strictObject({
   logRetentionDays: logRetentionSchema.default(DEFAULT_LOG_RETENTION_DAYS),
@@ -764,24 +782,31 @@ function checkLoadBalancers(
   spec: { region: string; dns: { zone?: string }; loadBalancers: { backend: LoadBalancerInput; frontend: LoadBalancerInput } },
   ctx: z.core.$RefinementCtx,
 ): void {
-  const { backend, frontend } = spec.loadBalancers;
-  for (const [role, lb] of [['backend', backend], ['frontend', frontend]] as const) {
-    const zone = spec.dns.zone;
-    if (zone !== undefined && lb.domain !== zone && !lb.domain.endsWith(`.${zone}`)) {
-      ctx.addIssue({ code: 'custom', path: ['loadBalancers', role, 'domain'], message: `${quote(lb.domain)} is not inside the hosted zone ${zone}`, input: undefined });
-    }
-    const certRegion = certificateRegion(lb.certificateArn);
-    if (certRegion !== undefined && certRegion !== spec.region) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['loadBalancers', role, 'certificateArn'],
-        message: `the certificate is in ${certRegion}, but an ALB can only use a certificate from its own region ${spec.region}`,
-        input: undefined,
-      });
+  // Guards come first, before the values they protect are read (they may be missing or
+  // mistyped) and before this rule adds issues of its own.
+  const roles = ['backend', 'frontend'] as const;
+  const domainPath = (role: (typeof roles)[number]) => ['loadBalancers', role, 'domain'];
+  const certificatePath = (role: (typeof roles)[number]) => ['loadBalancers', role, 'certificateArn'];
+  const checkZone = roles.filter((role) => fieldsValid(ctx, ['dns'], domainPath(role)));
+  const checkRegion = roles.filter((role) => fieldsValid(ctx, ['region'], certificatePath(role)));
+  const checkShared = fieldsValid(ctx, domainPath('backend'), domainPath('frontend'));
+  const zone = checkZone.length > 0 ? spec.dns.zone : undefined;
+  for (const role of checkZone) {
+    const name = spec.loadBalancers[role].domain;
+    if (zone !== undefined && name !== zone && !name.endsWith(`.${zone}`)) {
+      ctx.addIssue({ code: 'custom', path: domainPath(role), message: `${quote(name)} is not inside the hosted zone ${zone}`, input: undefined });
     }
   }
-  if (backend.domain === frontend.domain) {
-    ctx.addIssue({ code: 'custom', path: ['loadBalancers', 'frontend', 'domain'], message: `the backend and frontend load balancers cannot share the domain ${backend.domain}`, input: undefined });
+  for (const role of checkRegion) {
+    const certRegion = certificateRegion(spec.loadBalancers[role].certificateArn);
+    if (certRegion !== undefined && certRegion !== spec.region) {
+      const message = `the certificate is in ${certRegion}, but an ALB can only use a certificate from its own region ${spec.region}`;
+      ctx.addIssue({ code: 'custom', path: certificatePath(role), message, input: undefined });
+    }
+  }
+  if (checkShared && spec.loadBalancers.backend.domain === spec.loadBalancers.frontend.domain) {
+    const message = `the backend and frontend load balancers cannot share the domain ${spec.loadBalancers.backend.domain}`;
+    ctx.addIssue({ code: 'custom', path: domainPath('frontend'), message, input: undefined });
   }
 }
 
@@ -801,7 +826,7 @@ export const environmentSpecSchema = strictObject({
     taskRoleArn: roleArnSchema.optional(),
     codeDeployRoleArn: roleArnSchema.optional(),
   }).prefault({}),
-}).superRefine(checkLoadBalancers, { when: whenValid('region', 'dns', 'loadBalancers') });
+}).superRefine(checkLoadBalancers, onObjects);
 
 export type EnvelopeInput = z.output<typeof envelopeSchema>;
 export type EnvironmentSpecInput = z.output<typeof environmentSpecSchema>;

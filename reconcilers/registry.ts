@@ -1,6 +1,7 @@
 import { erase, type AnyReconciler } from '../src/engine/types.js';
 import { clusterReconciler } from './ecs-cluster/index.js';
 import { ecsServiceReconciler } from './ecs-service/index.js';
+import { gatewayConfigReconciler } from './gateway-config/index.js';
 import { logGroupReconciler } from './log-group/index.js';
 import { securityGroupReconciler } from './security-group/index.js';
 import { taskDefinitionReconciler } from './task-definition/index.js';
@@ -10,6 +11,7 @@ export const registry: readonly AnyReconciler[] = [
   erase(clusterReconciler),
   erase(logGroupReconciler),
   erase(securityGroupReconciler),
+  erase(gatewayConfigReconciler),
   erase(taskDefinitionReconciler),
   erase(ecsServiceReconciler),
 ];

@@ -2,7 +2,7 @@ import type { CreateServiceCommandInput, UpdateServiceCommandInput } from '@aws-
 import type { EcsServiceSpec } from '../../desired-state/resources.js';
 import { createService, deleteService, tagEcsResource, updateService, type LiveService } from '../../src/aws/ecs.js';
 import { toLowerKeyValueTags } from '../../src/aws/tags.js';
-import { SPEC_HASH_TAG, type ApplyContext, type Change, type FieldDiff, type Observation, type Outputs, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
+import { resolved, SPEC_HASH_TAG, type ApplyContext, type Change, type FieldDiff, type Observation, type Outputs, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
 import { conflictPlan, isOwned, sameValue } from '../shared/diff.js';
 import { describeTaskOnce, SERVICE_TASK_DEFINITION_TAG, SERVICE_TASK_HASH_TAG, servicesOfCycle, type NormalizedTask } from '../task-definition/index.js';
 
@@ -41,11 +41,11 @@ interface ServiceFields {
 function desiredFields(spec: EcsServiceSpec): ServiceFields {
   return {
     desiredCount: spec.desiredCount,
-    taskDefinition: String(spec.taskDefinitionArn),
+    taskDefinition: resolved(spec.taskDefinitionArn),
     subnets: [...spec.subnets].sort(),
-    securityGroups: spec.securityGroups.map(String).sort(),
+    securityGroups: spec.securityGroups.map((g) => resolved(g)).sort(),
     assignPublicIp: 'DISABLED',
-    loadBalancer: spec.loadBalancer ? `${String(spec.loadBalancer.targetGroupArn)}|${spec.loadBalancer.containerName}:${spec.loadBalancer.containerPort}` : 'none',
+    loadBalancer: spec.loadBalancer ? `${resolved(spec.loadBalancer.targetGroupArn)}|${spec.loadBalancer.containerName}:${spec.loadBalancer.containerPort}` : 'none',
     circuitBreaker: spec.strategy === 'rolling' ? 'enabled+rollback' : 'n/a',
   };
 }
@@ -56,8 +56,8 @@ export function liveServiceFields(service: LiveService, spec: EcsServiceSpec): S
   let loadBalancer = lb ? `${lb.targetGroupArn ?? ''}|${lb.containerName ?? ''}:${lb.containerPort ?? 0}` : 'none';
   // CodeDeploy moves a blue/green service between the two groups of its pair: either is in sync.
   const alternate = spec.loadBalancer?.alternateTargetGroupArn;
-  if (lb && spec.loadBalancer && alternate !== undefined && lb.targetGroupArn === String(alternate)) {
-    loadBalancer = `${String(spec.loadBalancer.targetGroupArn)}|${lb.containerName ?? ''}:${lb.containerPort ?? 0}`;
+  if (lb && spec.loadBalancer && alternate !== undefined && lb.targetGroupArn === resolved(alternate)) {
+    loadBalancer = `${resolved(spec.loadBalancer.targetGroupArn)}|${lb.containerName ?? ''}:${lb.containerPort ?? 0}`;
   }
   const breaker = service.deploymentConfiguration?.deploymentCircuitBreaker;
   return {
@@ -76,7 +76,7 @@ const FIELDS = ['desiredCount', 'taskDefinition', 'subnets', 'securityGroups', '
 const BLUE_GREEN_UPDATABLE = new Set<string>(['desiredCount']);
 
 export function serviceTags(spec: EcsServiceSpec, tags: Record<string, string>, desiredHash: string): Record<string, string> {
-  return { ...tags, [SPEC_HASH_TAG]: desiredHash, [SERVICE_TASK_DEFINITION_TAG]: String(spec.taskDefinitionArn), [SERVICE_TASK_HASH_TAG]: String(spec.taskHash) };
+  return { ...tags, [SPEC_HASH_TAG]: desiredHash, [SERVICE_TASK_DEFINITION_TAG]: resolved(spec.taskDefinitionArn), [SERVICE_TASK_HASH_TAG]: resolved(spec.taskHash) };
 }
 
 export function buildCreateServiceInput(spec: EcsServiceSpec, tags: Record<string, string>): CreateServiceCommandInput {
@@ -84,7 +84,7 @@ export function buildCreateServiceInput(spec: EcsServiceSpec, tags: Record<strin
   return {
     cluster: spec.clusterName,
     serviceName: spec.serviceName,
-    taskDefinition: String(spec.taskDefinitionArn),
+    taskDefinition: resolved(spec.taskDefinitionArn),
     desiredCount: spec.desiredCount,
     launchType: 'FARGATE',
     platformVersion: 'LATEST',
@@ -93,9 +93,9 @@ export function buildCreateServiceInput(spec: EcsServiceSpec, tags: Record<strin
     deploymentConfiguration: blueGreen
       ? { maximumPercent: 200, minimumHealthyPercent: 100 }
       : { maximumPercent: 200, minimumHealthyPercent: 100, deploymentCircuitBreaker: { enable: true, rollback: true } },
-    networkConfiguration: { awsvpcConfiguration: { subnets: [...spec.subnets], securityGroups: spec.securityGroups.map(String), assignPublicIp: 'DISABLED' } },
+    networkConfiguration: { awsvpcConfiguration: { subnets: [...spec.subnets], securityGroups: spec.securityGroups.map((g) => resolved(g)), assignPublicIp: 'DISABLED' } },
     loadBalancers: spec.loadBalancer
-      ? [{ targetGroupArn: String(spec.loadBalancer.targetGroupArn), containerName: spec.loadBalancer.containerName, containerPort: spec.loadBalancer.containerPort }]
+      ? [{ targetGroupArn: resolved(spec.loadBalancer.targetGroupArn), containerName: spec.loadBalancer.containerName, containerPort: spec.loadBalancer.containerPort }]
       : undefined,
     healthCheckGracePeriodSeconds: spec.loadBalancer ? spec.healthCheckGracePeriodSeconds : undefined,
     propagateTags: 'SERVICE',
@@ -109,12 +109,12 @@ function buildUpdateServiceInput(spec: EcsServiceSpec, fields: readonly string[]
   const has = (f: string): boolean => fields.includes(f);
   if (has('desiredCount')) input.desiredCount = spec.desiredCount;
   if (spec.strategy === 'blue-green') return input;
-  if (has('taskDefinition')) input.taskDefinition = String(spec.taskDefinitionArn);
+  if (has('taskDefinition')) input.taskDefinition = resolved(spec.taskDefinitionArn);
   if (has('subnets') || has('securityGroups') || has('assignPublicIp')) {
-    input.networkConfiguration = { awsvpcConfiguration: { subnets: [...spec.subnets], securityGroups: spec.securityGroups.map(String), assignPublicIp: 'DISABLED' } };
+    input.networkConfiguration = { awsvpcConfiguration: { subnets: [...spec.subnets], securityGroups: spec.securityGroups.map((g) => resolved(g)), assignPublicIp: 'DISABLED' } };
   }
   if (has('loadBalancer') && spec.loadBalancer) {
-    input.loadBalancers = [{ targetGroupArn: String(spec.loadBalancer.targetGroupArn), containerName: spec.loadBalancer.containerName, containerPort: spec.loadBalancer.containerPort }];
+    input.loadBalancers = [{ targetGroupArn: resolved(spec.loadBalancer.targetGroupArn), containerName: spec.loadBalancer.containerName, containerPort: spec.loadBalancer.containerPort }];
   }
   if (has('circuitBreaker')) input.deploymentConfiguration = { maximumPercent: 200, minimumHealthyPercent: 100, deploymentCircuitBreaker: { enable: true, rollback: true } };
   return input;
@@ -167,7 +167,7 @@ export function planService(desired: { spec: EcsServiceSpec }, observed: Observa
     changes.push({
       action: 'deploy',
       diffs: diffs.filter((d) => d.field.startsWith('taskDefinition')),
-      payload: { kind: 'deploy', taskDefinitionArn: String(spec.taskDefinitionArn) } satisfies ServicePayload,
+      payload: { kind: 'deploy', taskDefinitionArn: resolved(spec.taskDefinitionArn) } satisfies ServicePayload,
       summary: 'blue/green deployment through CodeDeploy',
     });
   }

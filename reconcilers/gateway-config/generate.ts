@@ -1,4 +1,6 @@
-import type { DesiredState, GatewaySettings, HttpMethod, Route, Workload } from '../../desired-state/types.js';
+import { gatewayConfigInput } from '../../desired-state/expand.js';
+import type { GatewayConfigInput, GatewayConfigService } from '../../desired-state/resources.js';
+import type { DesiredState, GatewaySettings, HttpMethod, Route } from '../../desired-state/types.js';
 import { sha256 } from '../../src/util/hash.js';
 import { KRAKEND_SCHEMA_URL } from './schema.js';
 
@@ -67,10 +69,12 @@ interface RoutedEndpoint {
 /**
  * The KrakenD configuration for the desired state: one pure-proxy endpoint per Service
  * route and method, each forwarding to the Service's listener on the internal NLB.
+ * Takes the gateway-config resource's input, or a whole desired state for convenience.
  */
-export function generateKrakendConfig(state: DesiredState, backend: { nlbDnsName: string }): KrakendConfig {
-  const settings = state.gateway.settings;
-  const endpoints = state.services
+export function generateKrakendConfig(source: GatewayConfigInput | DesiredState, backend: { nlbDnsName: string }): KrakendConfig {
+  const input = isDesiredState(source) ? gatewayConfigInput(source) : source;
+  const settings = input.gateway.settings;
+  const endpoints = input.services
     .flatMap((service) => serviceEndpoints(service, backend.nlbDnsName, settings))
     .sort(compareRoutedEndpoints)
     .map((routed) => routed.endpoint);
@@ -78,17 +82,21 @@ export function generateKrakendConfig(state: DesiredState, backend: { nlbDnsName
   return {
     $schema: KRAKEND_SCHEMA_URL,
     version: 3,
-    name: `converge-${state.environment.name}`,
-    port: state.gateway.container.port,
+    name: `converge-${input.environment}`,
+    port: input.gateway.port,
     timeout: settings.timeout,
     cache_ttl: settings.cacheTTL,
     endpoints,
-    extra_config: { router: routerOptions(), ...cors },
+    extra_config: { router: routerOptions(input.gateway.healthPath), ...cors },
   };
 }
 
-function serviceEndpoints(service: Workload, nlbDnsName: string, settings: GatewaySettings): RoutedEndpoint[] {
-  if (service.kind !== 'Service' || service.routes.length === 0) return [];
+function isDesiredState(source: GatewayConfigInput | DesiredState): source is DesiredState {
+  return typeof source.environment !== 'string';
+}
+
+function serviceEndpoints(service: GatewayConfigService, nlbDnsName: string, settings: GatewaySettings): RoutedEndpoint[] {
+  if (service.routes.length === 0) return [];
   if (service.listenerPort === undefined) {
     throw new Error(`Service ${service.name} has routes but no listenerPort: the gateway cannot reach it`);
   }
@@ -113,15 +121,16 @@ function proxyEndpoint(route: Route, method: HttpMethod, host: string, settings:
   };
 }
 
-function routerOptions(): KrakendRouterOptions {
+/** `healthPath` is the Gateway's health check path, so KrakenD answers where its target group probes. */
+function routerOptions(healthPath: string): KrakendRouterOptions {
   return {
     // A redirect answered by the gateway would hide the backend's own answer for that path.
     disable_redirect_fixed_path: true,
     disable_redirect_trailing_slash: true,
     return_error_msg: false,
-    health_path: KRAKEND_HEALTH_PATH,
+    health_path: healthPath,
     // The ALB probes the health path every few seconds; those lines would drown the access log.
-    logger_skip_paths: [KRAKEND_HEALTH_PATH],
+    logger_skip_paths: [healthPath],
   };
 }
 

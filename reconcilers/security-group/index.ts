@@ -1,6 +1,6 @@
 import type { SecurityGroupRule, SecurityGroupSpec } from '../../desired-state/resources.js';
 import { authorizeIngress, createSecurityGroup, describeSecurityGroupsByName, revokeIngress, tagEc2Resource, type IngressRule, type LiveSecurityGroup } from '../../src/aws/ec2.js';
-import { SPEC_HASH_TAG, type FieldDiff, type Observation, type ResourceReconciler } from '../../src/engine/types.js';
+import { resolved, SPEC_HASH_TAG, type FieldDiff, type Observation, type ResourceReconciler } from '../../src/engine/types.js';
 import { conflictPlan, isOwned } from '../shared/diff.js';
 
 export interface RulePayload {
@@ -11,7 +11,7 @@ export interface RulePayload {
 
 /** A rule's identity: protocol TCP, port range and one source. Descriptions do not count. */
 export function ruleKey(rule: IngressRule | SecurityGroupRule): string {
-  const source = rule.cidr ?? String(rule.sourceGroupId ?? '');
+  const source = rule.cidr ?? (rule.sourceGroupId === undefined ? '' : resolved(rule.sourceGroupId));
   return `${rule.fromPort}-${rule.toPort} from ${source}`;
 }
 
@@ -26,7 +26,7 @@ export function diffRules(desired: readonly IngressRule[], live: readonly Ingres
   };
 }
 
-const toIngressRule = (r: SecurityGroupRule): IngressRule => ({ fromPort: r.fromPort, toPort: r.toPort, cidr: r.cidr, sourceGroupId: r.sourceGroupId === undefined ? undefined : String(r.sourceGroupId), description: r.description });
+const toIngressRule = (r: SecurityGroupRule): IngressRule => ({ fromPort: r.fromPort, toPort: r.toPort, cidr: r.cidr, sourceGroupId: r.sourceGroupId === undefined ? undefined : resolved(r.sourceGroupId), description: r.description });
 
 export const securityGroupReconciler: ResourceReconciler<SecurityGroupSpec, LiveSecurityGroup, RulePayload> = {
   type: 'security-group',

@@ -3,7 +3,7 @@ import type { EcsServiceSpec, TaskDefinitionSpec } from '../../desired-state/res
 import { describeServices, describeTaskDefinition, registerTaskDefinition, type LiveService } from '../../src/aws/ecs.js';
 import { toLowerKeyValueTags, type TagMap } from '../../src/aws/tags.js';
 import { desiredHashOf } from '../../src/engine/graph.js';
-import { isRef, SPEC_HASH_TAG, type FieldDiff, type Observation, type ReconcileContext, type ResourceReconciler } from '../../src/engine/types.js';
+import { resolved, SPEC_HASH_TAG, type FieldDiff, type Observation, type ReconcileContext, type ResourceReconciler } from '../../src/engine/types.js';
 import { maskSensitive } from '../../src/log/logger.js';
 import { conflictPlan, isOwned, sameValue } from '../shared/diff.js';
 
@@ -105,7 +105,7 @@ export function buildRegisterInput(spec: TaskDefinitionSpec, tags: TagMap): Regi
       name: s.name,
       image: s.image,
       essential: false,
-      command: [...s.command, String(s.configUri), `${s.mountPath}/krakend.json`],
+      command: [...s.command, resolved(s.configUri), `${s.mountPath}/krakend.json`],
       mountPoints: [{ sourceVolume: s.volumeName, containerPath: s.mountPath, readOnly: false }],
       logConfiguration: logOptions(s.name),
     });
@@ -186,7 +186,7 @@ export const taskDefinitionReconciler: ResourceReconciler<TaskDefinitionSpec, Li
     const out = new Map<string, Observation<LiveTask>>();
     await Promise.all(
       desired.map(async (d) => {
-        const serviceSpec = ctx.graph.find((r) => r.type === 'ecs-service' && isRef((r.spec as EcsServiceSpec).taskDefinitionArn) && (r.spec as EcsServiceSpec & { taskDefinitionArn: { $ref: string } }).taskDefinitionArn.$ref === d.id)?.spec as EcsServiceSpec | undefined;
+        const serviceSpec = ctx.graph.find((r) => r.type === 'ecs-service' && r.dependsOn.includes(d.id))?.spec as EcsServiceSpec | undefined;
         const service = serviceSpec ? services.get(serviceSpec.serviceName) : undefined;
         const taggedArn = service?.tagMap[SERVICE_TASK_DEFINITION_TAG];
         const taggedHash = service?.tagMap[SERVICE_TASK_HASH_TAG];

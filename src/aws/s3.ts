@@ -7,6 +7,7 @@ export interface S3ObjectSummary {
   key: string;
   etag: string;
   size: number;
+  lastModified?: Date;
 }
 
 /** Every object under `prefix`, 1000 per ListObjectsV2 call. */
@@ -16,7 +17,7 @@ export async function listObjects(s3: S3Client, bucket: string, prefix: string):
   do {
     const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, MaxKeys: 1000, ContinuationToken: token }));
     for (const object of page.Contents ?? []) {
-      if (object.Key !== undefined) objects.push({ key: object.Key, etag: object.ETag ?? '', size: object.Size ?? 0 });
+      if (object.Key !== undefined) objects.push({ key: object.Key, etag: object.ETag ?? '', size: object.Size ?? 0, lastModified: object.LastModified });
     }
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token !== undefined);
@@ -82,6 +83,11 @@ export async function putObjectIfAbsent(
       await sleep(delayMs * attempt);
     }
   }
+}
+
+/** Writes the object whatever is there (repairs an object whose bytes are not what its key promises). */
+export async function putObject(s3: S3Client, bucket: string, key: string, body: string | Uint8Array, contentType: string): Promise<void> {
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }));
 }
 
 /** Deletes the object; a key that is already gone is not an error. */

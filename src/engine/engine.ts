@@ -3,13 +3,12 @@ import type { AwsClients } from '../aws/clients.js';
 import { classifyAwsError, describeAwsError } from '../aws/errors.js';
 import { shortHash } from '../util/hash.js';
 import { mapLimit } from '../util/semaphore.js';
-import { BackoffTracker } from './backoff.js';
+import type { BackoffTracker } from './backoff.js';
 import { orderForCycle, resolveRefs } from './graph.js';
 import {
   AWS_TYPE_NAMES,
   UNKNOWN,
   type AnyReconciler,
-  type Change,
   type ChangeAction,
   type DesiredResource,
   type FieldDiff,
@@ -239,7 +238,7 @@ async function reconcileOne(
 
   for (const change of plan.changes) {
     try {
-      const applied = await reconciler.apply(resolved, change as Change<unknown>, { ...ctx, desiredHash, liveOutputs: outputs ?? {} });
+      const applied = await reconciler.apply(resolved, change, { ...ctx, desiredHash, liveOutputs: outputs ?? {} });
       outputs = { ...outputs, ...applied };
       log.info({ event: 'change', action: change.action, diffs: change.diffs }, `${change.action} ${resource.name}`);
       result.changes.push({ action: change.action, summary: change.summary, diffs: [...change.diffs], applied: true });

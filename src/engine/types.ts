@@ -58,7 +58,7 @@ export function ref(resourceId: string, attr: string): Ref {
 }
 
 export function isRef(value: unknown): value is Ref {
-  return typeof value === 'object' && value !== null && typeof (value as { $ref?: unknown }).$ref === 'string';
+  return typeof value === 'object' && value !== null && '$ref' in value && typeof value.$ref === 'string';
 }
 
 /** Stands in for a value that only exists after an earlier change is applied (plan mode). */
@@ -143,11 +143,11 @@ export interface ReconcileContext {
   environment: string;
   cache: ImmutableCache;
   /** Shares one batched read between reconcilers within a cycle. */
-  memo<T>(key: string, load: () => Promise<T>): Promise<T>;
+  memo: <T>(key: string, load: () => Promise<T>) => Promise<T>;
   /** The whole desired graph of this cycle. */
   graph: readonly DesiredResource[];
   /** Outputs of resources already reconciled in this cycle. */
-  outputsOf(resourceId: string): Outputs | undefined;
+  outputsOf: (resourceId: string) => Outputs | undefined;
 }
 
 export interface ApplyContext extends ReconcileContext {
@@ -176,5 +176,11 @@ export type AnyReconciler = ResourceReconciler<unknown, unknown, unknown>;
  * ever hands a reconciler the resources of its own `type`, which expansion built with its spec.
  */
 export function erase<S, L, P>(reconciler: ResourceReconciler<S, L, P>): AnyReconciler {
-  return reconciler as unknown as AnyReconciler;
+  return reconciler;
+}
+
+/** The value of a spec field the engine has resolved; a leftover `Ref` is a bug, not input. */
+export function resolved<T>(value: T | Ref): T {
+  if (isRef(value)) throw new Error(`unresolved reference to ${value.$ref}.${value.attr}`);
+  return value;
 }

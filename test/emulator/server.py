@@ -41,9 +41,15 @@ def _parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 def _watch_parent(pid: int) -> None:
+    # When the parent dies we are re-parented (getppid changes) even before the dead parent
+    # is reaped; kill(pid, 0) covers a --parent-pid that is not our direct parent.
+    direct_child = os.getppid() == pid
+
     def loop() -> None:
         while True:
-            time.sleep(1.0)
+            time.sleep(0.5)
+            if direct_child and os.getppid() != pid:
+                os._exit(0)
             try:
                 os.kill(pid, 0)
             except ProcessLookupError:

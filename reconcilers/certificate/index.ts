@@ -1,0 +1,151 @@
+import type { CertificateSpec } from '../../desired-state/resources.js';
+import { describeCertificate, listCertificates, listCertificateTags, requestCertificate, type LiveCertificate, type ValidationRecord } from '../../src/aws/acm.js';
+import type { TagMap } from '../../src/aws/tags.js';
+import { type Observation, type Outputs, type PlanContext, type ReconcileContext, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
+import { shortHash } from '../../src/util/hash.js';
+import { isOwned } from '../shared/diff.js';
+
+export type CertificatePayload = { kind: 'request' };
+
+/** An auto certificate stays in these statuses while it is worth keeping; others are replaced by a new request. */
+const USABLE_STATUSES = ['ISSUED', 'PENDING_VALIDATION', 'FAILED'] as const;
+
+/** The token that makes a repeated RequestCertificate (within ACM's hour) answer the same certificate. */
+export function idempotencyToken(environment: string, domain: string): string {
+  return shortHash(`converge|${environment}|${domain.toLowerCase()}`, 32);
+}
+
+/** The `validationRecords` output: what the dns-record reconciler writes, as JSON. */
+export function validationRecordsOutput(records: readonly ValidationRecord[] | undefined): string | undefined {
+  return records ? JSON.stringify(records.map((r) => ({ name: r.name, type: r.type, value: r.value }))) : undefined;
+}
+
+function certificateOutputs(cert: LiveCertificate): Outputs {
+  return {
+    arn: cert.status === 'ISSUED' ? cert.arn : undefined,
+    status: cert.status,
+    validationRecords: validationRecordsOutput(cert.validationRecords),
+  };
+}
+
+const waitingFor = (cert: { domainName: string; validationRecords?: readonly ValidationRecord[] }, domain: string): string =>
+  cert.validationRecords
+    ? `waiting for ACM to issue the certificate for ${domain} (DNS validation through ${cert.validationRecords.map((r) => r.name.replace(/\.$/, '')).join(', ')})`
+    : `waiting for ACM to issue the certificate for ${domain} (ACM has not published its validation record yet)`;
+
+export function planCertificate(desired: { spec: CertificateSpec }, observed: Observation<LiveCertificate> | undefined, _ctx?: PlanContext): ResourcePlan {
+  const { spec } = desired;
+  if (spec.mode === 'given') {
+    const where = `certificate ${spec.arn ?? '(no ARN)'} for ${spec.domain}`;
+    if (!observed) return { changes: [], drift: [], failed: `${where} does not exist in ACM (spec.loadBalancers.*.certificateArn); give the ARN of an existing certificate, or "auto"` };
+    const cert = observed.live;
+    if (cert.status === 'ISSUED') return { changes: [], drift: [], outputs: { arn: cert.arn, status: cert.status } };
+    if (cert.status === 'PENDING_VALIDATION') return { changes: [], drift: [], outputs: { status: cert.status }, progressing: `waiting for ACM to issue ${where}` };
+    return { changes: [], drift: [], outputs: { status: cert.status }, failed: `${where} is ${cert.status}; an HTTPS listener needs an ISSUED certificate` };
+  }
+  if (!observed) {
+    return {
+      changes: [{ action: 'create', diffs: [{ field: 'domainName', desired: spec.domain, live: undefined }], payload: { kind: 'request' } satisfies CertificatePayload, summary: `request a DNS-validated ACM certificate for ${spec.domain}` }],
+      drift: [],
+      progressing: `waiting for ACM to issue the certificate for ${spec.domain}`,
+    };
+  }
+  const cert = observed.live;
+  const outputs = certificateOutputs(cert);
+  if (cert.status === 'ISSUED') return { changes: [], drift: [], outputs };
+  if (cert.status === 'FAILED') {
+    return { changes: [], drift: [], outputs, failed: `ACM could not issue the certificate ${cert.arn} for ${spec.domain}: ${cert.failureReason ?? 'no reason given'}` };
+  }
+  return { changes: [], drift: [], outputs, progressing: waitingFor(cert, spec.domain) };
+}
+
+/** What a cycle remembers of an auto certificate: its ARN while pending, the whole answer once issued. */
+interface KnownCertificate {
+  arn: string;
+  issued?: LiveCertificate;
+}
+
+const knownKey = (environment: string, domain: string): string => `acm:auto:${environment}:${domain.toLowerCase()}`;
+const givenKey = (arn: string): string => `acm:given:${arn}`;
+const tagsKey = (arn: string): string => `acm:tags:${arn}`;
+
+function remember(ctx: Pick<ReconcileContext, 'cache' | 'environment'>, domain: string, cert: LiveCertificate): void {
+  ctx.cache.set<KnownCertificate>(knownKey(ctx.environment, domain), { arn: cert.arn, issued: cert.status === 'ISSUED' ? cert : undefined });
+}
+
+async function tagsOf(ctx: ReconcileContext, arn: string): Promise<TagMap | undefined> {
+  const cached = ctx.cache.get<TagMap>(tagsKey(arn));
+  if (cached) return cached;
+  const tags = await listCertificateTags(ctx.aws.acm, arn);
+  if (tags) ctx.cache.set(tagsKey(arn), tags);
+  return tags;
+}
+
+const statusRank = (status: string): number => ['ISSUED', 'PENDING_VALIDATION', 'FAILED'].indexOf(status);
+
+/**
+ * The certificate converge requested for a domain: ListCertificates once per cycle (shared by
+ * every domain), tags only of the candidates for this domain (cached by ARN), then one
+ * DescribeCertificate. An issued certificate is cached for the process and costs no call.
+ */
+async function observeAuto(domain: string, ctx: ReconcileContext): Promise<LiveCertificate | undefined> {
+  const known = ctx.cache.get<KnownCertificate>(knownKey(ctx.environment, domain));
+  if (known?.issued) return known.issued;
+  if (known) {
+    const cert = await describeCertificate(ctx.aws.acm, known.arn);
+    if (cert && (USABLE_STATUSES as readonly string[]).includes(cert.status)) {
+      remember(ctx, domain, cert);
+      return cert;
+    }
+  }
+  const summaries = await ctx.memo('acm:list-certificates', () => listCertificates(ctx.aws.acm, USABLE_STATUSES));
+  const candidates = summaries.filter((s) => s.domainName.toLowerCase() === domain.toLowerCase()).sort((a, b) => statusRank(a.status) - statusRank(b.status));
+  for (const candidate of candidates) {
+    const tags = await tagsOf(ctx, candidate.arn);
+    if (!tags || !isOwned(tags, ctx.environment)) continue;
+    const cert = await describeCertificate(ctx.aws.acm, candidate.arn);
+    if (!cert) continue;
+    remember(ctx, domain, cert);
+    return cert;
+  }
+  return undefined;
+}
+
+async function observeGiven(arn: string, ctx: ReconcileContext): Promise<LiveCertificate | undefined> {
+  const cached = ctx.cache.get<LiveCertificate>(givenKey(arn));
+  if (cached) return cached;
+  const cert = await describeCertificate(ctx.aws.acm, arn);
+  if (cert?.status === 'ISSUED') ctx.cache.set(givenKey(arn), cert);
+  return cert;
+}
+
+export const certificateReconciler: ResourceReconciler<CertificateSpec, LiveCertificate, CertificatePayload> = {
+  type: 'certificate',
+
+  async observe(desired, ctx) {
+    const out = new Map<string, Observation<LiveCertificate>>();
+    await Promise.all(
+      desired.map(async (d) => {
+        const cert = d.spec.mode === 'given' ? (d.spec.arn ? await observeGiven(d.spec.arn, ctx) : undefined) : await observeAuto(d.spec.domain, ctx);
+        // A given certificate is used, never changed; an auto one is found only through its ownership tags.
+        if (cert) out.set(d.id, { live: cert, owned: true });
+      }),
+    );
+    return out;
+  },
+
+  plan: planCertificate,
+
+  async apply(desired, _change, ctx) {
+    const { spec } = desired;
+    const arn = await requestCertificate(ctx.aws.acm, { domainName: spec.domain, idempotencyToken: idempotencyToken(ctx.environment, spec.domain), tags: desired.tags });
+    ctx.cache.set(tagsKey(arn), desired.tags);
+    ctx.cache.set<KnownCertificate>(knownKey(ctx.environment, spec.domain), { arn });
+    // ACM publishes the validation record a few seconds after the request; if it is there already,
+    // the validation record is written in this same cycle.
+    const cert = await describeCertificate(ctx.aws.acm, arn);
+    if (!cert) return { status: 'PENDING_VALIDATION' };
+    remember(ctx, spec.domain, cert);
+    return certificateOutputs(cert);
+  },
+};

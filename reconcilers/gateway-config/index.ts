@@ -1,0 +1,357 @@
+import { createHash } from 'node:crypto';
+import type { EcsServiceSpec, GatewayConfigInput, GatewayConfigSpec } from '../../desired-state/resources.js';
+import { describeAwsError } from '../../src/aws/errors.js';
+import { deleteObject, getObject, listObjects, putObject, putObjectIfAbsent } from '../../src/aws/s3.js';
+import { resolveRefs } from '../../src/engine/graph.js';
+import {
+  isRef,
+  UNKNOWN,
+  type Change,
+  type DesiredResource,
+  type FieldDiff,
+  type Observation,
+  type Outputs,
+  type PlanContext,
+  type ReconcileContext,
+  type ResourcePlan,
+  type ResourceReconciler,
+} from '../../src/engine/types.js';
+import { describeTaskOnce, servicesOfCycle } from '../task-definition/index.js';
+import { generateKrakendConfig, krakendConfigHash, renderKrakendConfig } from './generate.js';
+import { validateKrakendConfig, type KrakendValidationError } from './validate.js';
+
+const CONTENT_TYPE = 'application/json';
+const CONFIG_NAME = /^[0-9a-f]{64}\.json$/;
+/** A syntactically valid host that never resolves (RFC 2606): lets plan mode validate routes before the NLB exists. */
+const PLACEHOLDER_HOST = 'nlb.invalid';
+
+/** One configuration converge published: `<prefix><sha256>.json`. */
+export interface PublishedConfig {
+  key: string;
+  /** As S3 answers it, quotes included; the MD5 of the bytes for a single-part, non-KMS upload. */
+  etag: string;
+  lastModified?: Date;
+}
+
+/** The key the running gateway's task definition pins, looked up only when a decision needs it. */
+export type PinnedConfig =
+  | { status: 'not-looked-up' }
+  | { status: 'known'; key?: string }
+  | { status: 'unknown'; reason: string };
+
+export interface LiveGatewayConfigs {
+  /** Every published configuration under the prefix, from one ListObjectsV2. */
+  published: PublishedConfig[];
+  /** Keys whose ETag is not an MD5 (SSE-KMS) but whose downloaded bytes hash to their name. */
+  verified: string[];
+  pinned: PinnedConfig;
+}
+
+export type GatewayConfigPayload =
+  /** Conditional put (`If-None-Match: *`): a published configuration is immutable. */
+  | { kind: 'publish'; key: string; body: string }
+  /** Unconditional put: the object under this key lost its bytes. */
+  | { kind: 'repair'; key: string; body: string }
+  | { kind: 'prune'; keys: string[] }
+  /** Plan mode before the internal NLB exists: the bytes are not known yet. */
+  | { kind: 'unresolved' };
+
+/** The configuration a resolved spec generates, rendered and addressed by its content. */
+export interface RenderedGatewayConfig {
+  body: string;
+  hash: string;
+  /** Hex MD5 of the body: what S3 answers as the ETag of a single-part upload. */
+  md5: string;
+  key: string;
+  uri: string;
+  errors: KrakendValidationError[];
+}
+
+export function gatewayConfigKey(prefix: string, hash: string): string {
+  return `${prefix}${hash}.json`;
+}
+
+function isConfigKey(key: string, prefix: string): boolean {
+  return key.startsWith(prefix) && CONFIG_NAME.test(key.slice(prefix.length));
+}
+
+function md5(text: string): string {
+  return createHash('md5').update(text, 'utf8').digest('hex');
+}
+
+function unquote(etag: string): string {
+  return etag.replace(/^W\//, '').replace(/^"|"$/g, '');
+}
+
+/** Generates, renders and validates; throws only when the input cannot be generated at all. */
+export function renderGatewayConfig(spec: Pick<GatewayConfigSpec, 'bucket' | 'prefix' | 'input'>, nlbDnsName: string, options: { validate?: boolean } = {}): RenderedGatewayConfig {
+  const config = generateKrakendConfig(spec.input, { nlbDnsName });
+  const body = renderKrakendConfig(config);
+  const hash = krakendConfigHash(body);
+  const key = gatewayConfigKey(spec.prefix, hash);
+  const errors = options.validate === false ? [] : [...healthPathErrors(spec.input), ...validateKrakendConfig(config)];
+  return { body, hash, md5: md5(body), key, uri: `s3://${spec.bucket}/${key}`, errors };
+}
+
+/**
+ * KrakenD serves its health check at `health_path`, and the gateway's target group probes the
+ * Gateway's `healthCheck.path`: they are the same value, so it must be a plain router path.
+ */
+function healthPathErrors(input: GatewayConfigInput): KrakendValidationError[] {
+  const path = input.gateway.healthPath;
+  if (path.startsWith('/') && !/[{}*:?#\s]/.test(path)) return [];
+  return [
+    {
+      rule: 'schema',
+      message:
+        `the Gateway's healthCheck.path ${JSON.stringify(path)} cannot be KrakenD's health_path (which its target group probes): ` +
+        'use a plain path such as /__health, without placeholders, wildcards, query or fragment',
+      path: '/extra_config/router/health_path',
+      services: [],
+      routes: [],
+    },
+  ];
+}
+
+/** `METHOD /path` to the sorted names of the Services that route it. */
+function routeOwners(input: GatewayConfigInput): Map<string, string[]> {
+  const owners = new Map<string, Set<string>>();
+  for (const service of input.services) {
+    for (const route of service.routes) {
+      for (const method of route.methods) {
+        const key = `${method} ${route.path}`;
+        owners.set(key, (owners.get(key) ?? new Set<string>()).add(service.name));
+      }
+    }
+  }
+  return new Map([...owners].map(([key, names]) => [key, [...names].sort()]));
+}
+
+/** The failure message of an invalid configuration: every problem, with its Services and routes. */
+export function describeInvalidGatewayConfig(errors: readonly KrakendValidationError[], input: GatewayConfigInput): string {
+  const owners = routeOwners(input);
+  const lines = errors.map((error) => {
+    const services = [...new Set([...error.services, ...error.routes.flatMap((route) => owners.get(route) ?? [])])].sort();
+    const where = [
+      services.length === 0 ? '' : `${services.length === 1 ? 'Service' : 'Services'} ${services.join(', ')}`,
+      error.routes.length === 0 ? '' : `${error.routes.length === 1 ? 'route' : 'routes'} ${error.routes.join(', ')}`,
+    ].filter((part) => part !== '');
+    return `  - [${error.rule}] ${error.message}${where.length === 0 ? '' : ` (${where.join('; ')})`}`;
+  });
+  const noun = errors.length === 1 ? 'problem' : 'problems';
+  return (
+    `the KrakenD configuration generated from the Service routes is invalid (${errors.length} ${noun}); ` +
+    `nothing is published and the gateway keeps its current configuration:\n${lines.join('\n')}`
+  );
+}
+
+export function missingBucketMessage(): string {
+  return (
+    'no S3 location to publish the gateway configuration to: the desired state comes from a local folder; ' +
+    'set CONVERGE_ARTIFACTS=s3://bucket/prefix (or pass --artifacts s3://bucket/prefix)'
+  );
+}
+
+/**
+ * The published configurations to delete: all but the newest `keep` (the desired one counts as the
+ * newest), never the desired one nor the one the running gateway pins.
+ */
+export function configsToPrune(published: readonly PublishedConfig[], desiredKey: string, keep: number, pinnedKey: string | undefined): string[] {
+  const others = published
+    .filter((object) => object.key !== desiredKey)
+    .sort((a, b) => (b.lastModified?.getTime() ?? 0) - (a.lastModified?.getTime() ?? 0) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return others
+    .slice(Math.max(keep - 1, 0))
+    .map((object) => object.key)
+    .filter((key) => key !== pinnedKey);
+}
+
+function outputsOf(rendered: Pick<RenderedGatewayConfig, 'uri' | 'key' | 'hash'>): Outputs {
+  return { uri: rendered.uri, key: rendered.key, hash: rendered.hash };
+}
+
+function publishedOutputs(spec: GatewayConfigSpec, key: string): Outputs {
+  return outputsOf({ uri: `s3://${spec.bucket}/${key}`, key, hash: key.slice(spec.prefix.length, -'.json'.length) });
+}
+
+function failedPlan(message: string): GatewayConfigPlan {
+  return { changes: [], drift: [], failed: message };
+}
+
+export type GatewayConfigPlan = Omit<ResourcePlan, 'changes'> & { changes: Change<GatewayConfigPayload>[] };
+
+/** Pure: what to publish, repair and prune for one resolved gateway-config resource. */
+export function planGatewayConfig(desired: DesiredResource<GatewayConfigSpec>, observed: Observation<LiveGatewayConfigs> | undefined, ctx: PlanContext): GatewayConfigPlan {
+  const { spec } = desired;
+  const nlb = spec.nlbDnsName;
+  const nlbKnown = !isRef(nlb) && nlb !== UNKNOWN && nlb !== '';
+  let rendered: RenderedGatewayConfig;
+  try {
+    rendered = renderGatewayConfig(spec, nlbKnown ? nlb : PLACEHOLDER_HOST);
+  } catch (error) {
+    return failedPlan(`cannot generate the KrakenD configuration: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (rendered.errors.length > 0) return failedPlan(describeInvalidGatewayConfig(rendered.errors, spec.input));
+  if (spec.bucket === '') return failedPlan(missingBucketMessage());
+  if (!nlbKnown) {
+    const change: Change<GatewayConfigPayload> = {
+      action: 'create',
+      diffs: [{ field: 'object', desired: `s3://${spec.bucket}/${spec.prefix}<sha256>.json`, live: undefined }],
+      payload: { kind: 'unresolved' },
+      summary: 'publish the KrakenD configuration once the internal NLB exists (its DNS name is part of the bytes)',
+    };
+    return { changes: [change], drift: [] };
+  }
+
+  const live = observed?.live ?? { published: [], verified: [], pinned: { status: 'not-looked-up' } };
+  const pinnedKey = live.pinned.status === 'known' ? live.pinned.key : undefined;
+  const current = live.published.find((object) => object.key === rendered.key);
+  const changes: Change<GatewayConfigPayload>[] = [];
+  const drift: FieldDiff[] = [];
+  const repair = (diff: FieldDiff, summary: string): void => {
+    drift.push(diff);
+    if (ctx.selfHeal) changes.push({ action: 'update', diffs: [diff], payload: { kind: 'repair', key: rendered.key, body: rendered.body }, summary });
+  };
+
+  if (!current && pinnedKey === rendered.key) {
+    repair({ field: 'object', desired: rendered.uri, live: 'missing' }, `re-publish ${rendered.uri}, which the gateway runs and which was deleted`);
+  } else if (!current) {
+    changes.push({
+      action: 'create',
+      diffs: [{ field: 'object', desired: rendered.uri, live: pinnedKey === undefined ? undefined : `s3://${spec.bucket}/${pinnedKey}` }],
+      payload: { kind: 'publish', key: rendered.key, body: rendered.body },
+      summary: `publish the KrakenD configuration ${rendered.hash.slice(0, 12)}`,
+    });
+  } else if (unquote(current.etag) !== rendered.md5 && !live.verified.includes(rendered.key)) {
+    repair({ field: 'content', desired: `md5 ${rendered.md5}`, live: `etag ${unquote(current.etag)}` }, `re-publish ${rendered.uri}, whose bytes no longer match its hash`);
+  }
+
+  const publishedAfter = current ? live.published : [...live.published, { key: rendered.key, etag: `"${rendered.md5}"` }];
+  const mayPrune = publishedAfter.length > spec.keep;
+  // Without knowing what the running gateway pins, deleting anything could pull the floor from under it.
+  if (mayPrune && live.pinned.status === 'known') {
+    const keys = configsToPrune(live.published, rendered.key, spec.keep, pinnedKey);
+    if (keys.length > 0) {
+      changes.push({
+        action: 'delete',
+        diffs: keys.map((key) => ({ field: 'object', desired: undefined, live: `s3://${spec.bucket}/${key}` })),
+        payload: { kind: 'prune', keys },
+        summary: `delete ${keys.length} old KrakenD configuration(s), keeping the newest ${spec.keep}`,
+      });
+    }
+  }
+  return { changes, drift, outputs: outputsOf(rendered) };
+}
+
+/** The key of the configuration a resolved-enough resource wants, or undefined when it cannot be known yet. */
+function wantedConfig(desired: DesiredResource<GatewayConfigSpec>, ctx: ReconcileContext): RenderedGatewayConfig | undefined {
+  const { spec, missing } = resolveRefs(desired.spec, ctx.outputsOf);
+  if (missing.length > 0 || typeof spec.nlbDnsName !== 'string') return undefined;
+  try {
+    return renderGatewayConfig(spec, spec.nlbDnsName, { validate: false });
+  } catch {
+    // plan reports why the configuration cannot be generated
+    return undefined;
+  }
+}
+
+/**
+ * The configuration the running gateway's task definition pins. The service description is the
+ * cycle's shared one (the task-definition reconciler reads it anyway) and revisions are cached for
+ * the process, so this costs a DescribeTaskDefinition once per revision at most.
+ */
+async function pinnedConfig(desired: DesiredResource<GatewayConfigSpec>, ctx: ReconcileContext): Promise<PinnedConfig> {
+  const service = ctx.graph.find((r) => r.type === 'ecs-service' && r.owner.kind === desired.owner.kind && r.owner.name === desired.owner.name);
+  if (!service) return { status: 'known' };
+  try {
+    const live = (await servicesOfCycle(ctx)).get((service.spec as EcsServiceSpec).serviceName);
+    if (!live?.taskDefinition) return { status: 'known' };
+    const task = await describeTaskOnce(ctx, live.taskDefinition);
+    const bucketUri = `s3://${desired.spec.bucket}/`;
+    for (const container of task?.normalized?.containers ?? []) {
+      for (const arg of container.command ?? []) {
+        if (arg.startsWith(`${bucketUri}${desired.spec.prefix}`)) return { status: 'known', key: arg.slice(bucketUri.length) };
+      }
+    }
+    return { status: 'known' };
+  } catch (error) {
+    const reason = describeAwsError(error);
+    ctx.log.warn({ event: 'warning', err: { message: reason } }, `cannot tell which gateway configuration the running gateway pins: ${reason}`);
+    return { status: 'unknown', reason };
+  }
+}
+
+/** Downloads the object once per (key, ETag) for the process, when its ETag is no MD5 (SSE-KMS, multipart). */
+async function bytesMatchName(bucket: string, object: PublishedConfig, hash: string, ctx: ReconcileContext): Promise<boolean> {
+  const cacheKey = `gateway-config-bytes:${bucket}/${object.key}:${object.etag}`;
+  const cached = ctx.cache.get<boolean>(cacheKey);
+  if (cached !== undefined) return cached;
+  const fetched = await getObject(ctx.aws.s3, bucket, object.key);
+  const matches = fetched !== undefined && krakendConfigHash(fetched.text) === hash;
+  if (fetched !== undefined && fetched.etag === object.etag) ctx.cache.set(cacheKey, matches);
+  return matches;
+}
+
+async function observeOne(desired: DesiredResource<GatewayConfigSpec>, ctx: ReconcileContext): Promise<Observation<LiveGatewayConfigs>> {
+  const { bucket, prefix, keep } = desired.spec;
+  const published = (await listObjects(ctx.aws.s3, bucket, prefix))
+    .filter((object) => isConfigKey(object.key, prefix))
+    .map((object) => ({ key: object.key, etag: object.etag, lastModified: object.lastModified }));
+  const wanted = wantedConfig(desired, ctx);
+  const current = wanted && published.find((object) => object.key === wanted.key);
+  const verified = current && unquote(current.etag) !== wanted.md5 && (await bytesMatchName(bucket, current, wanted.hash, ctx)) ? [current.key] : [];
+  // Steady state needs neither: the object is there and nothing is due for pruning.
+  const needsPinned = wanted !== undefined && (!current || published.length + (current ? 0 : 1) > keep);
+  const pinned = needsPinned ? await pinnedConfig(desired, ctx) : { status: 'not-looked-up' as const };
+  return { live: { published, verified, pinned }, owned: true };
+}
+
+async function prune(desired: DesiredResource<GatewayConfigSpec>, keys: readonly string[], ctx: ReconcileContext): Promise<void> {
+  for (const key of keys) {
+    try {
+      await deleteObject(ctx.aws.s3, desired.spec.bucket, key);
+    } catch (error) {
+      // Retention must not block the rollout that depends on this resource; the next cycle retries.
+      ctx.log.error({ event: 'error', action: 'delete', err: { message: describeAwsError(error) } }, `delete old gateway configuration s3://${desired.spec.bucket}/${key}: ${describeAwsError(error)}`);
+    }
+  }
+}
+
+/**
+ * Publishes the KrakenD configuration to S3 under its content hash. The gateway's task definition
+ * pins the returned `uri`, so a new hash is a new gateway revision and an unchanged one is nothing.
+ */
+export const gatewayConfigReconciler: ResourceReconciler<GatewayConfigSpec, LiveGatewayConfigs, GatewayConfigPayload> = {
+  type: 'gateway-config',
+
+  async observe(desired, ctx) {
+    const out = new Map<string, Observation<LiveGatewayConfigs>>();
+    for (const resource of desired) {
+      if (resource.spec.bucket === '') continue;
+      out.set(resource.id, await observeOne(resource, ctx));
+    }
+    return out;
+  },
+
+  plan: planGatewayConfig,
+
+  async apply(desired, change, ctx) {
+    const { bucket } = desired.spec;
+    const payload = change.payload;
+    switch (payload.kind) {
+      case 'publish': {
+        const created = await putObjectIfAbsent(ctx.aws.s3, bucket, payload.key, payload.body, CONTENT_TYPE);
+        if (!created) ctx.log.info({ event: 'already-published', key: payload.key }, `s3://${bucket}/${payload.key} is already published`);
+        return publishedOutputs(desired.spec, payload.key);
+      }
+      case 'repair':
+        await putObject(ctx.aws.s3, bucket, payload.key, payload.body, CONTENT_TYPE);
+        return publishedOutputs(desired.spec, payload.key);
+      case 'prune':
+        await prune(desired, payload.keys, ctx);
+        return {};
+      case 'unresolved':
+        throw new Error('the KrakenD configuration cannot be published before the internal NLB has a DNS name');
+    }
+  },
+};

@@ -1,0 +1,174 @@
+import type { ListenerAction, ListenerSpec } from '../../desired-state/resources.js';
+import { addTags, createListener, describeListeners, modifyListener, type ListenerActionShape, type ListenerInput, type LiveListener } from '../../src/aws/elbv2.js';
+import { resolveRefs } from '../../src/engine/graph.js';
+import { SPEC_HASH_TAG, UNKNOWN, type FieldDiff, type Observation, type Outputs, type PlanContext, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
+import { elbv2TagsOf, rememberElbv2Tags } from '../load-balancer/elbv2-tags.js';
+import { conflictPlan, isOwned, planUpdate } from '../shared/diff.js';
+
+/** Names the desired listener an owned listener stands for, so a listener moved to another port is found again. */
+export const LISTENER_TAG = 'converge:listener';
+
+export type ListenerPayload = { kind: 'create'; listener: ListenerInput } | { kind: 'update'; fields: string[]; listener: Partial<ListenerInput> };
+
+export const REDIRECT_TO_HTTPS: ListenerActionShape = { type: 'redirect', protocol: 'HTTPS', port: '443', host: '#{host}', path: '/#{path}', query: '#{query}', statusCode: 'HTTP_301' };
+
+/** `targetgroup/shop-users-a/0123` -> `shop-users-a`; anything else is shown whole. */
+function targetGroupLabel(arn: string): string {
+  const m = /:targetgroup\/([^/]+)\//.exec(arn);
+  return m?.[1] ?? arn;
+}
+
+/** A short, readable form of a list of actions for drift events and plans. */
+export function describeActions(actions: readonly ListenerActionShape[]): string {
+  if (actions.length === 0) return 'none';
+  return actions
+    .map((a) => {
+      if (a.type === 'forward') {
+        const groups = a.targetGroups.map((t) => (a.targetGroups.length > 1 ? `${targetGroupLabel(t.arn)}=${t.weight}` : targetGroupLabel(t.arn)));
+        return `forward ${groups.join(',')}`;
+      }
+      if (a.type === 'redirect') {
+        const extras = [a.host !== '#{host}' ? `host ${a.host}` : '', a.path !== '/#{path}' ? `path ${a.path}` : '', a.query !== '#{query}' ? `query ${a.query}` : ''].filter(Boolean);
+        return `redirect ${a.protocol}:${a.port} ${a.statusCode}${extras.length > 0 ? ` (${extras.join(', ')})` : ''}`;
+      }
+      return a.description;
+    })
+    .join(' + ');
+}
+
+/**
+ * The default actions converge wants, given what the listener does now. A blue/green pair is
+ * CodeDeploy's to move: forwarding to either group of the pair, or to both with weights, is in
+ * sync. Anything else is corrected to the group of the pair that carries traffic (if any), else
+ * to the first group, where a new service starts.
+ */
+export function desiredDefaultActions(action: ListenerAction, live: readonly ListenerActionShape[] | undefined): { actions: ListenerActionShape[]; inSync: boolean } {
+  if (action.type === 'redirect-https') {
+    const inSync = live !== undefined && live.length === 1 && describeActions(live) === describeActions([REDIRECT_TO_HTTPS]);
+    return { actions: [REDIRECT_TO_HTTPS], inSync };
+  }
+  const wanted = action.targetGroupArns.map(String);
+  const first = wanted[0] ?? UNKNOWN;
+  const single = (arn: string): ListenerActionShape[] => [{ type: 'forward', targetGroups: [{ arn, weight: 1 }] }];
+  const forward = live?.length === 1 && live[0]?.type === 'forward' ? live[0] : undefined;
+  const liveGroups = forward?.targetGroups ?? [];
+  if (action.blueGreen) {
+    const withinPair = forward !== undefined && liveGroups.length > 0 && liveGroups.every((t) => wanted.includes(t.arn));
+    if (withinPair) return { actions: [...(live ?? [])], inSync: true };
+    const carrying = liveGroups.filter((t) => wanted.includes(t.arn) && t.weight > 0).sort((a, b) => b.weight - a.weight)[0];
+    return { actions: single(carrying?.arn ?? first), inSync: false };
+  }
+  const liveArns = liveGroups.map((t) => t.arn).sort();
+  const inSync = forward !== undefined && liveArns.join(',') === [...wanted].sort().join(',');
+  return { actions: wanted.length === 1 ? single(first) : [{ type: 'forward', targetGroups: wanted.map((arn) => ({ arn, weight: 1 })) }], inSync };
+}
+
+export const listenerOutputs = (listener: { arn: string }): Outputs => ({ arn: listener.arn });
+
+export function planListener(desired: { name: string; spec: ListenerSpec }, observed: Observation<LiveListener> | undefined, ctx: PlanContext): ResourcePlan {
+  const { spec } = desired;
+  const certificateArn = spec.certificateArn === undefined ? undefined : String(spec.certificateArn);
+  if (spec.protocol === 'HTTPS' && (!certificateArn || !spec.sslPolicy)) {
+    return { changes: [], drift: [], failed: `listener ${desired.name}: an HTTPS listener needs a certificate and an SSL policy` };
+  }
+  if (!observed) {
+    const { actions } = desiredDefaultActions(spec.defaultAction, undefined);
+    const listener: ListenerInput = { port: spec.port, protocol: spec.protocol, sslPolicy: spec.sslPolicy, certificateArn, defaultActions: actions };
+    return {
+      changes: [
+        {
+          action: 'create',
+          diffs: [
+            { field: 'port', desired: spec.port, live: undefined },
+            { field: 'defaultAction', desired: describeActions(actions), live: undefined },
+          ],
+          payload: { kind: 'create', listener } satisfies ListenerPayload,
+          summary: `create the ${spec.protocol} listener ${desired.name}`,
+        },
+      ],
+      drift: [],
+    };
+  }
+  const live = observed.live;
+  if (!observed.owned) return conflictPlan(`listener ${desired.name} (${live.protocol}:${live.port})`);
+  const outputs = listenerOutputs(live);
+  const diffs: FieldDiff[] = [];
+  const update: Partial<ListenerInput> = {};
+  if (live.port !== spec.port) {
+    diffs.push({ field: 'port', desired: spec.port, live: live.port });
+    update.port = spec.port;
+  }
+  if (live.protocol !== spec.protocol) {
+    diffs.push({ field: 'protocol', desired: spec.protocol, live: live.protocol });
+    update.protocol = spec.protocol;
+  }
+  if (certificateArn !== undefined && live.certificateArns[0] !== certificateArn) {
+    diffs.push({ field: 'certificate', desired: certificateArn, live: live.certificateArns[0] });
+    update.certificateArn = certificateArn;
+  }
+  if (spec.sslPolicy !== undefined && live.sslPolicy !== spec.sslPolicy) {
+    diffs.push({ field: 'sslPolicy', desired: spec.sslPolicy, live: live.sslPolicy });
+    update.sslPolicy = spec.sslPolicy;
+  }
+  const { actions, inSync } = desiredDefaultActions(spec.defaultAction, live.defaultActions);
+  if (!inSync) {
+    diffs.push({ field: 'defaultAction', desired: describeActions(actions), live: describeActions(live.defaultActions) });
+    update.defaultActions = actions;
+  }
+  // A protocol change to HTTPS must carry the certificate and policy in the same call.
+  if (update.protocol === 'HTTPS') Object.assign(update, { certificateArn, sslPolicy: spec.sslPolicy });
+  return planUpdate(diffs, observed, ctx, { kind: 'update', fields: diffs.map((d) => d.field), listener: update } satisfies ListenerPayload, outputs);
+}
+
+/** The load balancer ARN a desired listener sits on, once that load balancer exists. */
+function loadBalancerArnOf(spec: ListenerSpec, ctx: Parameters<ResourceReconciler['observe']>[1]): string | undefined {
+  const { spec: resolved, missing } = resolveRefs({ arn: spec.loadBalancerArn }, ctx.outputsOf);
+  return missing.length === 0 && resolved.arn !== UNKNOWN ? String(resolved.arn) : undefined;
+}
+
+export const listenerReconciler: ResourceReconciler<ListenerSpec, LiveListener, ListenerPayload> = {
+  type: 'listener',
+
+  async observe(desired, ctx) {
+    const out = new Map<string, Observation<LiveListener>>();
+    const byLoadBalancer = new Map<string, typeof desired>();
+    for (const d of desired) {
+      const arn = loadBalancerArnOf(d.spec, ctx);
+      if (arn) byLoadBalancer.set(arn, [...(byLoadBalancer.get(arn) ?? []), d]);
+    }
+    await Promise.all(
+      [...byLoadBalancer].map(async ([lbArn, wanted]) => {
+        const listeners = await describeListeners(ctx.aws.elbv2, lbArn);
+        if (listeners.length === 0) return;
+        const tags = await elbv2TagsOf(listeners.map((l) => l.arn), ctx);
+        const wantedPorts = new Set(wanted.map((d) => d.spec.port));
+        for (const d of wanted) {
+          // By port first; else an owned listener that stands for this one but moved to a port nobody wants.
+          const listener =
+            listeners.find((l) => l.port === d.spec.port) ??
+            listeners.find((l) => !wantedPorts.has(l.port) && tags.get(l.arn)?.[LISTENER_TAG] === d.name && isOwned(tags.get(l.arn) ?? {}, ctx.environment));
+          if (!listener) continue;
+          const t = tags.get(listener.arn) ?? {};
+          out.set(d.id, { live: listener, owned: isOwned(t, ctx.environment), specHash: t[SPEC_HASH_TAG] });
+        }
+      }),
+    );
+    return out;
+  },
+
+  plan: planListener,
+
+  async apply(desired, change, ctx) {
+    if (change.payload.kind === 'create') {
+      const tags = { ...desired.tags, [LISTENER_TAG]: desired.name, [SPEC_HASH_TAG]: ctx.desiredHash };
+      const listener = await createListener(ctx.aws.elbv2, String(desired.spec.loadBalancerArn), change.payload.listener, tags);
+      rememberElbv2Tags(ctx, listener.arn, tags);
+      return listenerOutputs(listener);
+    }
+    const arn = String(ctx.liveOutputs.arn ?? '');
+    await modifyListener(ctx.aws.elbv2, arn, change.payload.listener);
+    await addTags(ctx.aws.elbv2, arn, { [SPEC_HASH_TAG]: ctx.desiredHash });
+    rememberElbv2Tags(ctx, arn, { [SPEC_HASH_TAG]: ctx.desiredHash });
+    return {};
+  },
+};

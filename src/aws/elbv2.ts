@@ -1,0 +1,395 @@
+import {
+  AddTagsCommand,
+  CreateListenerCommand,
+  CreateLoadBalancerCommand,
+  CreateTargetGroupCommand,
+  DescribeListenersCommand,
+  DescribeLoadBalancersCommand,
+  DescribeTagsCommand,
+  DescribeTargetGroupsCommand,
+  ModifyListenerCommand,
+  ModifyTargetGroupCommand,
+  SetSecurityGroupsCommand,
+  SetSubnetsCommand,
+  type Action,
+  type ElasticLoadBalancingV2Client,
+  type Listener,
+  type LoadBalancer,
+  type TargetGroup,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { chunk } from '../util/semaphore.js';
+import { isNotFound } from './errors.js';
+import { fromKeyValueTags, toKeyValueTags, type TagMap } from './tags.js';
+
+/** DescribeTags takes at most 20 ARNs. */
+export const TAG_ARNS_PER_CALL = 20;
+/**
+ * Names per DescribeLoadBalancers / DescribeTargetGroups call. The model states no maximum for
+ * `Names` (unconfirmed, see aws-facts section 2); 20 is the documented cap for ARNs, kept as a
+ * safe bound. A steady-state environment of up to eight services needs one call per type.
+ */
+export const NAMES_PER_CALL = 20;
+const PAGE_SIZE = 400;
+
+export interface LiveLoadBalancer {
+  arn: string;
+  name: string;
+  type: string;
+  scheme: string;
+  dnsName: string;
+  canonicalHostedZoneId: string;
+  /** `active`, `provisioning`, `active_impaired`, `failed`. */
+  state: string;
+  subnets: string[];
+  securityGroups: string[];
+}
+
+export interface LiveHealthCheck {
+  protocol: string;
+  port: string;
+  path: string;
+  intervalSeconds: number;
+  timeoutSeconds: number;
+  healthyThreshold: number;
+  unhealthyThreshold: number;
+  matcher: string;
+}
+
+export interface LiveTargetGroup {
+  arn: string;
+  name: string;
+  protocol: string;
+  port: number;
+  vpcId: string;
+  targetType: string;
+  healthCheck: LiveHealthCheck;
+  loadBalancerArns: string[];
+}
+
+export interface WeightedTargetGroup {
+  arn: string;
+  weight: number;
+}
+
+/** A listener action in the few shapes converge writes; anything else is kept as `other`. */
+export type ListenerActionShape =
+  | { type: 'forward'; targetGroups: WeightedTargetGroup[] }
+  | { type: 'redirect'; protocol: string; port: string; host: string; path: string; query: string; statusCode: string }
+  | { type: 'other'; description: string };
+
+export interface LiveListener {
+  arn: string;
+  loadBalancerArn: string;
+  port: number;
+  protocol: string;
+  sslPolicy?: string;
+  /** The default certificate first (DescribeListeners returns only that one). */
+  certificateArns: string[];
+  defaultActions: ListenerActionShape[];
+}
+
+export function toLiveLoadBalancer(lb: LoadBalancer): LiveLoadBalancer {
+  return {
+    arn: lb.LoadBalancerArn ?? '',
+    name: lb.LoadBalancerName ?? '',
+    type: lb.Type ?? '',
+    scheme: lb.Scheme ?? '',
+    dnsName: lb.DNSName ?? '',
+    canonicalHostedZoneId: lb.CanonicalHostedZoneId ?? '',
+    state: lb.State?.Code ?? '',
+    subnets: (lb.AvailabilityZones ?? []).flatMap((z) => (z.SubnetId ? [z.SubnetId] : [])),
+    securityGroups: [...(lb.SecurityGroups ?? [])],
+  };
+}
+
+export function toLiveTargetGroup(tg: TargetGroup): LiveTargetGroup {
+  return {
+    arn: tg.TargetGroupArn ?? '',
+    name: tg.TargetGroupName ?? '',
+    protocol: tg.Protocol ?? '',
+    port: tg.Port ?? 0,
+    vpcId: tg.VpcId ?? '',
+    targetType: tg.TargetType ?? '',
+    healthCheck: {
+      protocol: tg.HealthCheckProtocol ?? '',
+      port: tg.HealthCheckPort ?? '',
+      path: tg.HealthCheckPath ?? '',
+      intervalSeconds: tg.HealthCheckIntervalSeconds ?? 0,
+      timeoutSeconds: tg.HealthCheckTimeoutSeconds ?? 0,
+      healthyThreshold: tg.HealthyThresholdCount ?? 0,
+      unhealthyThreshold: tg.UnhealthyThresholdCount ?? 0,
+      matcher: tg.Matcher?.HttpCode ?? '',
+    },
+    loadBalancerArns: [...(tg.LoadBalancerArns ?? [])],
+  };
+}
+
+export function toActionShape(action: Action): ListenerActionShape {
+  if (action.Type === 'forward') {
+    const weighted = action.ForwardConfig?.TargetGroups ?? [];
+    const targetGroups: WeightedTargetGroup[] =
+      weighted.length > 0
+        ? weighted.map((t) => ({ arn: t.TargetGroupArn ?? '', weight: t.Weight ?? 1 }))
+        : action.TargetGroupArn
+          ? [{ arn: action.TargetGroupArn, weight: 1 }]
+          : [];
+    return { type: 'forward', targetGroups: targetGroups.sort((a, b) => a.arn.localeCompare(b.arn)) };
+  }
+  if (action.Type === 'redirect') {
+    const r = action.RedirectConfig ?? { StatusCode: undefined };
+    return {
+      type: 'redirect',
+      protocol: r.Protocol ?? '#{protocol}',
+      port: r.Port ?? '#{port}',
+      host: r.Host ?? '#{host}',
+      path: r.Path ?? '/#{path}',
+      query: r.Query ?? '#{query}',
+      statusCode: r.StatusCode ?? '',
+    };
+  }
+  return { type: 'other', description: action.Type ?? 'unknown' };
+}
+
+/** The SDK shape of an action converge writes. Forwarding to one group never uses weights. */
+export function toSdkAction(action: ListenerActionShape, order: number): Action {
+  if (action.type === 'forward') {
+    if (action.targetGroups.length === 1) return { Type: 'forward', Order: order, TargetGroupArn: action.targetGroups[0]?.arn };
+    return { Type: 'forward', Order: order, ForwardConfig: { TargetGroups: action.targetGroups.map((t) => ({ TargetGroupArn: t.arn, Weight: t.weight })) } };
+  }
+  if (action.type === 'redirect') {
+    return {
+      Type: 'redirect',
+      Order: order,
+      RedirectConfig: { Protocol: action.protocol, Port: action.port, Host: action.host, Path: action.path, Query: action.query, StatusCode: action.statusCode === 'HTTP_302' ? 'HTTP_302' : 'HTTP_301' },
+    };
+  }
+  throw new Error(`converge does not write listener actions of type ${action.description}`);
+}
+
+export function toLiveListener(listener: Listener): LiveListener {
+  const actions = [...(listener.DefaultActions ?? [])].sort((a, b) => (a.Order ?? 0) - (b.Order ?? 0));
+  return {
+    arn: listener.ListenerArn ?? '',
+    loadBalancerArn: listener.LoadBalancerArn ?? '',
+    port: listener.Port ?? 0,
+    protocol: listener.Protocol ?? '',
+    sslPolicy: listener.SslPolicy,
+    certificateArns: (listener.Certificates ?? []).flatMap((c) => (c.CertificateArn ? [c.CertificateArn] : [])),
+    defaultActions: actions.map(toActionShape),
+  };
+}
+
+/**
+ * Describes by name in batches; AWS fails a whole batch when one name is missing, so such a
+ * batch is asked again name by name (only in cycles that create something).
+ */
+async function describeByNames<T>(names: readonly string[], describe: (names: string[], marker?: string) => Promise<{ items: T[]; next?: string }>): Promise<T[]> {
+  const all = async (batch: string[]): Promise<T[]> => {
+    const out: T[] = [];
+    let marker: string | undefined;
+    do {
+      const page = await describe(batch, marker);
+      out.push(...page.items);
+      marker = page.next;
+    } while (marker);
+    return out;
+  };
+  const out: T[] = [];
+  for (const batch of chunk([...new Set(names)], NAMES_PER_CALL)) {
+    try {
+      out.push(...(await all(batch)));
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+      if (batch.length === 1) continue;
+      for (const name of batch) {
+        try {
+          out.push(...(await all([name])));
+        } catch (inner) {
+          if (!isNotFound(inner)) throw inner;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** Load balancers with these names; missing ones are left out. Callers match by name. */
+export async function describeLoadBalancersByName(elbv2: ElasticLoadBalancingV2Client, names: readonly string[]): Promise<LiveLoadBalancer[]> {
+  const found = await describeByNames(names, async (batch, marker) => {
+    const res = await elbv2.send(new DescribeLoadBalancersCommand({ Names: batch, Marker: marker, PageSize: PAGE_SIZE }));
+    return { items: (res.LoadBalancers ?? []).map(toLiveLoadBalancer), next: res.NextMarker };
+  });
+  return dedupeByArn(found);
+}
+
+/** Target groups with these names; missing ones are left out. Callers match by name. */
+export async function describeTargetGroupsByName(elbv2: ElasticLoadBalancingV2Client, names: readonly string[]): Promise<LiveTargetGroup[]> {
+  const found = await describeByNames(names, async (batch, marker) => {
+    const res = await elbv2.send(new DescribeTargetGroupsCommand({ Names: batch, Marker: marker, PageSize: PAGE_SIZE }));
+    return { items: (res.TargetGroups ?? []).map(toLiveTargetGroup), next: res.NextMarker };
+  });
+  return dedupeByArn(found);
+}
+
+function dedupeByArn<T extends { arn: string }>(items: T[]): T[] {
+  return [...new Map(items.map((i) => [i.arn, i])).values()];
+}
+
+/** Every listener of one load balancer, all pages; a missing load balancer has none. */
+export async function describeListeners(elbv2: ElasticLoadBalancingV2Client, loadBalancerArn: string): Promise<LiveListener[]> {
+  const out: LiveListener[] = [];
+  let marker: string | undefined;
+  try {
+    do {
+      const res = await elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: loadBalancerArn, Marker: marker, PageSize: PAGE_SIZE }));
+      out.push(...(res.Listeners ?? []).map(toLiveListener));
+      marker = res.NextMarker;
+    } while (marker);
+  } catch (error) {
+    if (isNotFound(error)) return [];
+    throw error;
+  }
+  return out;
+}
+
+/** Tags of load balancers, target groups and listeners, 20 ARNs per call. */
+export async function describeTags(elbv2: ElasticLoadBalancingV2Client, arns: readonly string[]): Promise<Map<string, TagMap>> {
+  const out = new Map<string, TagMap>();
+  for (const batch of chunk([...new Set(arns)], TAG_ARNS_PER_CALL)) {
+    const res = await elbv2.send(new DescribeTagsCommand({ ResourceArns: batch }));
+    for (const d of res.TagDescriptions ?? []) if (d.ResourceArn) out.set(d.ResourceArn, fromKeyValueTags(d.Tags));
+  }
+  return out;
+}
+
+export async function addTags(elbv2: ElasticLoadBalancingV2Client, arn: string, tags: TagMap): Promise<void> {
+  await elbv2.send(new AddTagsCommand({ ResourceArns: [arn], Tags: toKeyValueTags(tags) }));
+}
+
+export interface CreateLoadBalancerInput {
+  name: string;
+  type: 'application' | 'network';
+  scheme: 'internet-facing' | 'internal';
+  subnets: string[];
+  securityGroups: string[];
+  tags: TagMap;
+}
+
+export async function createLoadBalancer(elbv2: ElasticLoadBalancingV2Client, input: CreateLoadBalancerInput): Promise<LiveLoadBalancer> {
+  const res = await elbv2.send(
+    new CreateLoadBalancerCommand({
+      Name: input.name,
+      Type: input.type,
+      Scheme: input.scheme,
+      Subnets: input.subnets,
+      SecurityGroups: input.securityGroups,
+      IpAddressType: 'ipv4',
+      Tags: toKeyValueTags(input.tags),
+    }),
+  );
+  const lb = res.LoadBalancers?.[0];
+  if (!lb) throw new Error(`CreateLoadBalancer ${input.name} returned no load balancer`);
+  return toLiveLoadBalancer(lb);
+}
+
+export async function setSubnets(elbv2: ElasticLoadBalancingV2Client, arn: string, subnets: string[]): Promise<void> {
+  await elbv2.send(new SetSubnetsCommand({ LoadBalancerArn: arn, Subnets: subnets }));
+}
+
+export async function setSecurityGroups(elbv2: ElasticLoadBalancingV2Client, arn: string, securityGroups: string[]): Promise<void> {
+  await elbv2.send(new SetSecurityGroupsCommand({ LoadBalancerArn: arn, SecurityGroups: securityGroups }));
+}
+
+export interface HealthCheckInput {
+  protocol: string;
+  path: string;
+  intervalSeconds: number;
+  timeoutSeconds: number;
+  healthyThreshold: number;
+  unhealthyThreshold: number;
+  matcher: string;
+}
+
+export interface CreateTargetGroupInput {
+  name: string;
+  protocol: 'HTTP' | 'TCP';
+  port: number;
+  vpcId: string;
+  targetType: 'ip';
+  healthCheck: HealthCheckInput;
+  tags: TagMap;
+}
+
+const healthCheckFields = (hc: HealthCheckInput) =>
+  ({
+    HealthCheckEnabled: true,
+    HealthCheckProtocol: hc.protocol === 'HTTPS' ? 'HTTPS' : 'HTTP',
+    HealthCheckPort: 'traffic-port',
+    HealthCheckPath: hc.path,
+    HealthCheckIntervalSeconds: hc.intervalSeconds,
+    HealthCheckTimeoutSeconds: hc.timeoutSeconds,
+    HealthyThresholdCount: hc.healthyThreshold,
+    UnhealthyThresholdCount: hc.unhealthyThreshold,
+    Matcher: { HttpCode: hc.matcher },
+  }) as const;
+
+export async function createTargetGroup(elbv2: ElasticLoadBalancingV2Client, input: CreateTargetGroupInput): Promise<LiveTargetGroup> {
+  const res = await elbv2.send(
+    new CreateTargetGroupCommand({
+      Name: input.name,
+      Protocol: input.protocol,
+      Port: input.port,
+      VpcId: input.vpcId,
+      TargetType: input.targetType,
+      IpAddressType: 'ipv4',
+      ...healthCheckFields(input.healthCheck),
+      Tags: toKeyValueTags(input.tags),
+    }),
+  );
+  const tg = res.TargetGroups?.[0];
+  if (!tg) throw new Error(`CreateTargetGroup ${input.name} returned no target group`);
+  return toLiveTargetGroup(tg);
+}
+
+export async function modifyTargetGroupHealthCheck(elbv2: ElasticLoadBalancingV2Client, arn: string, healthCheck: HealthCheckInput): Promise<void> {
+  await elbv2.send(new ModifyTargetGroupCommand({ TargetGroupArn: arn, ...healthCheckFields(healthCheck) }));
+}
+
+export interface ListenerInput {
+  port: number;
+  protocol: 'HTTP' | 'HTTPS' | 'TCP';
+  sslPolicy?: string;
+  certificateArn?: string;
+  defaultActions: ListenerActionShape[];
+}
+
+export async function createListener(elbv2: ElasticLoadBalancingV2Client, loadBalancerArn: string, input: ListenerInput, tags: TagMap): Promise<LiveListener> {
+  const res = await elbv2.send(
+    new CreateListenerCommand({
+      LoadBalancerArn: loadBalancerArn,
+      Port: input.port,
+      Protocol: input.protocol,
+      SslPolicy: input.sslPolicy,
+      Certificates: input.certificateArn ? [{ CertificateArn: input.certificateArn }] : undefined,
+      DefaultActions: input.defaultActions.map((a, i) => toSdkAction(a, i + 1)),
+      Tags: toKeyValueTags(tags),
+    }),
+  );
+  const listener = res.Listeners?.[0];
+  if (!listener) throw new Error(`CreateListener ${input.protocol}:${input.port} returned no listener`);
+  return toLiveListener(listener);
+}
+
+/** ModifyListener replaces whole lists (actions, certificates); fields left out stay as they are. */
+export async function modifyListener(elbv2: ElasticLoadBalancingV2Client, listenerArn: string, input: Partial<ListenerInput>): Promise<void> {
+  await elbv2.send(
+    new ModifyListenerCommand({
+      ListenerArn: listenerArn,
+      Port: input.port,
+      Protocol: input.protocol,
+      SslPolicy: input.sslPolicy,
+      Certificates: input.certificateArn ? [{ CertificateArn: input.certificateArn }] : undefined,
+      DefaultActions: input.defaultActions?.map((a, i) => toSdkAction(a, i + 1)),
+    }),
+  );
+}

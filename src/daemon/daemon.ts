@@ -1,0 +1,259 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { DesiredStateIssue } from '../../desired-state/errors.js';
+import { onAwsCall } from '../aws/call-counter.js';
+import type { CycleSummary, Trigger } from '../controller.js';
+import { ConvergeMetrics, type CycleAbort } from '../metrics.js';
+import { withJitter } from './duration.js';
+import { closeServer, createDaemonServer } from './http.js';
+import type { ListenAddress } from './listen.js';
+import { CycleScheduler, type CycleRun, type ScheduledCycle } from './scheduler.js';
+import { StatusTracker, type StatusDocument } from './status.js';
+import { SourceWatcher } from './watch.js';
+
+/** What the daemon drives: the Controller, kept for the daemon's whole life (caches, backoff, last valid state). */
+export interface ReconcileTarget {
+  readonly source: { readonly description: string; revision(): Promise<string> };
+  readonly enforcedRevision: string | undefined;
+  readonly rejected: { revision: string; issues: DesiredStateIssue[] } | undefined;
+  runCycle(input: { mode: 'plan' | 'apply'; trigger: Trigger; signal?: AbortSignal; cycleId?: string }): Promise<CycleSummary>;
+}
+
+export interface DaemonConfig {
+  intervalMs: number;
+  watchIntervalMs: number;
+  cycleTimeoutMs: number;
+  /** How long a shutdown waits for the running cycle's in-flight calls. */
+  shutdownTimeoutMs: number;
+  listen: ListenAddress;
+  triggerToken?: string;
+  /** ± fraction of the interval; default 0.1. */
+  jitter?: number;
+  random?: () => number;
+  historySize?: number;
+}
+
+export interface DaemonAddress {
+  host: string;
+  port: number;
+  /** A URL a local client can use (`0.0.0.0` and `::` are reached through loopback). */
+  url: string;
+}
+
+class CycleTimeoutError extends Error {
+  constructor(ms: number) {
+    super(`the cycle ran longer than its timeout of ${ms} ms`);
+    this.name = 'CycleTimeoutError';
+  }
+}
+
+/**
+ * The long-running loop: a cycle at startup, on an interval, on a new source revision and on
+ * demand, one at a time, with the HTTP endpoints beside it.
+ */
+export class Daemon {
+  readonly metrics: ConvergeMetrics;
+  private readonly scheduler: CycleScheduler;
+  private readonly statusTracker: StatusTracker;
+  private readonly watcher: SourceWatcher;
+  private readonly server: Server;
+  private readonly shutdownController = new AbortController();
+  private intervalTimer?: NodeJS.Timeout;
+  private nextIntervalAt?: Date;
+  private stopping?: Promise<void>;
+  private disposeAwsListener?: () => void;
+  private resolveStopped!: () => void;
+  private readonly cycleListeners = new Set<(summary: CycleSummary) => void>();
+  /** Resolves once `stop` has completed (the `shutdown` event is logged). */
+  readonly stopped: Promise<void>;
+
+  constructor(
+    private readonly target: ReconcileTarget,
+    private readonly config: DaemonConfig,
+    private readonly log: Logger,
+    metrics?: ConvergeMetrics,
+  ) {
+    this.metrics = metrics ?? new ConvergeMetrics();
+    this.statusTracker = new StatusTracker(config.historySize);
+    this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
+    this.scheduler = new CycleScheduler({ run: (cycle) => this.runOne(cycle) });
+    this.watcher = new SourceWatcher({
+      revision: () => target.source.revision(),
+      isKnown: (revision) => revision === target.enforcedRevision || revision === target.rejected?.revision,
+      onChange: (revision, previous) => {
+        const scheduled = this.trigger('source-change');
+        this.log.info({ event: 'source-change', revision, previous, cycle: scheduled?.cycle }, `desired state changed: revision ${revision}`);
+      },
+      intervalMs: config.watchIntervalMs,
+      log,
+    });
+    this.server = createDaemonServer({
+      triggerToken: config.triggerToken,
+      log,
+      triggerManual: () => this.trigger('manual'),
+      readiness: () => this.readiness(),
+      status: () => this.status(),
+      metrics: async () => ({ contentType: this.metrics.contentType, body: await this.metrics.text() }),
+    });
+  }
+
+  /** Binds the HTTP server, logs `listening`, and starts the startup cycle. */
+  async start(): Promise<DaemonAddress> {
+    const address = await this.listen();
+    this.disposeAwsListener = onAwsCall(this.metrics.recordAwsCall);
+    this.log.info({ event: 'listening', host: address.host, port: address.port, url: address.url }, `converge listening on ${address.url}`);
+    if (!this.config.triggerToken) this.log.warn({ event: 'trigger-disabled' }, 'no trigger token configured: POST /reconcile answers 403');
+    this.trigger('startup');
+    return address;
+  }
+
+  /** Called after every cycle with its summary; returns the function that removes the listener. */
+  onCycle(listener: (summary: CycleSummary) => void): () => void {
+    this.cycleListeners.add(listener);
+    return () => this.cycleListeners.delete(listener);
+  }
+
+  /** Undefined once the daemon is shutting down. */
+  trigger(trigger: Trigger): ScheduledCycle | undefined {
+    if (this.stopping || this.scheduler.isStopped) return undefined;
+    return this.scheduler.request(trigger);
+  }
+
+  readiness(): { ready: boolean; reason?: string } {
+    if (this.stopping) return { ready: false, reason: 'shutting down' };
+    if (this.target.enforcedRevision === undefined) {
+      return { ready: false, reason: this.target.rejected ? 'the desired state is invalid and no valid revision was loaded yet (see /status)' : 'no valid desired state loaded yet' };
+    }
+    if (this.statusTracker.cyclesFinished === 0) return { ready: false, reason: 'no cycle has finished yet' };
+    return { ready: true };
+  }
+
+  status(): StatusDocument {
+    return this.statusTracker.document({
+      source: this.target.source.description,
+      enforcedRevision: this.target.enforcedRevision,
+      rejected: this.target.rejected,
+      running: this.scheduler.running,
+      queued: this.scheduler.pending,
+      nextIntervalCycleAt: this.nextIntervalAt,
+      shuttingDown: this.stopping !== undefined,
+      ready: this.readiness(),
+    });
+  }
+
+  /**
+   * Graceful stop: no new cycle, the running one stops starting resources, in-flight calls get
+   * `shutdownTimeoutMs` to finish, the server closes, and `shutdown` is the last event logged.
+   */
+  stop(reason: string): Promise<void> {
+    this.stopping ??= this.shutdown(reason);
+    return this.stopping;
+  }
+
+  private async shutdown(reason: string): Promise<void> {
+    const startedAt = Date.now();
+    const running = this.scheduler.running;
+    this.log.info({ event: 'shutting-down', reason, runningCycle: running?.cycle }, `stopping (${reason})${running ? `: waiting for cycle ${running.cycle}'s in-flight calls` : ''}`);
+    clearTimeout(this.intervalTimer);
+    this.nextIntervalAt = undefined;
+    const drained = Promise.all([this.scheduler.stop(), this.watcher.stop()]).then(() => true);
+    this.shutdownController.abort(new Error(`shutdown: ${reason}`));
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), this.config.shutdownTimeoutMs)));
+    const completed = await Promise.race([drained, timedOut]);
+    clearTimeout(timer);
+    await closeServer(this.server, 1_000);
+    this.disposeAwsListener?.();
+    this.log.info(
+      { event: 'shutdown', reason, durationMs: Date.now() - startedAt, drained: completed, cyclesRun: this.statusTracker.cyclesFinished },
+      completed ? 'converge stopped' : `converge stopped; calls still in flight after ${this.config.shutdownTimeoutMs} ms were abandoned`,
+    );
+    this.resolveStopped();
+  }
+
+  private listen(): Promise<DaemonAddress> {
+    return new Promise((resolve, reject) => {
+      const onError = (error: Error): void => reject(error);
+      this.server.once('error', onError);
+      this.server.listen(this.config.listen.port, this.config.listen.host, () => {
+        this.server.off('error', onError);
+        this.server.on('error', (error) => this.log.error({ event: 'error', err: { message: error.message } }, `HTTP server: ${error.message}`));
+        const info = this.server.address() as AddressInfo;
+        const local = info.address === '0.0.0.0' || info.address === '::' ? '127.0.0.1' : info.address;
+        const host = local.includes(':') ? `[${local}]` : local;
+        resolve({ host: info.address, port: info.port, url: `http://${host}:${info.port}` });
+      });
+    });
+  }
+
+  private armIntervalTimer(): void {
+    clearTimeout(this.intervalTimer);
+    if (this.stopping) return;
+    const delay = withJitter(this.config.intervalMs, this.config.jitter ?? 0.1, this.config.random);
+    this.nextIntervalAt = new Date(Date.now() + delay);
+    this.intervalTimer = setTimeout(() => {
+      this.nextIntervalAt = undefined;
+      this.trigger('interval');
+    }, delay);
+  }
+
+  private async runOne({ cycle, trigger }: CycleRun): Promise<CycleSummary> {
+    // The next interval cycle counts from the end of this one, whatever triggered it.
+    clearTimeout(this.intervalTimer);
+    this.nextIntervalAt = undefined;
+    const timeout = new AbortController();
+    const timer = setTimeout(() => {
+      this.log.warn({ event: 'cycle-timeout', cycle, timeoutMs: this.config.cycleTimeoutMs }, `cycle ${cycle} exceeded ${this.config.cycleTimeoutMs} ms: no further resource starts`);
+      timeout.abort(new CycleTimeoutError(this.config.cycleTimeoutMs));
+    }, this.config.cycleTimeoutMs);
+    const signal = AbortSignal.any([timeout.signal, this.shutdownController.signal]);
+    const startedAt = new Date();
+    this.statusTracker.cycleStarted(cycle, startedAt);
+    this.metrics.cycleStarted();
+    let summary: CycleSummary;
+    try {
+      summary = await this.target.runCycle({ mode: 'apply', trigger, signal, cycleId: cycle });
+    } catch (error) {
+      summary = this.crashedCycle(cycle, trigger, startedAt, error);
+    } finally {
+      clearTimeout(timer);
+    }
+    const aborted: CycleAbort | undefined = timeout.signal.aborted ? 'timeout' : this.shutdownController.signal.aborted ? 'shutdown' : undefined;
+    this.statusTracker.cycleEnded(summary, aborted);
+    this.metrics.cycleEnded(summary, aborted);
+    if (!this.stopping) {
+      this.armIntervalTimer();
+      this.watcher.start();
+    }
+    for (const listener of this.cycleListeners) listener(summary);
+    return summary;
+  }
+
+  /** A cycle that threw instead of reporting: logged like any cycle so that nothing goes missing. */
+  private crashedCycle(cycle: string, trigger: Trigger, startedAt: Date, error: unknown): CycleSummary {
+    const message = error instanceof Error ? error.message : String(error);
+    const log = this.log.child({ cycle });
+    log.error({ event: 'error', err: { name: error instanceof Error ? error.name : 'Error', message } }, `cycle failed: ${message}`);
+    const summary: CycleSummary = {
+      cycle,
+      trigger,
+      mode: 'apply',
+      outcome: 'error',
+      startedAt: startedAt.toISOString(),
+      durationMs: Date.now() - startedAt.getTime(),
+      changes: 0,
+      drifts: 0,
+      errors: 1,
+      pending: 0,
+      awsCalls: 0,
+      awsReads: 0,
+      awsWrites: 0,
+      callsByOperation: {},
+      resources: [],
+      warnings: [message],
+    };
+    log.info({ event: 'cycle', trigger, mode: 'apply', outcome: 'error', durationMs: summary.durationMs, changes: 0, drifts: 0, errors: 1, pending: 0, awsCalls: 0, awsWrites: 0 }, `cycle ${cycle} error`);
+    return summary;
+  }
+}
