@@ -209,9 +209,10 @@ function readYaml(file: string, content: string, issues: IssueList): RawDocument
       for (const problem of problems) issues.addFile(file, documentNumber(index), yamlErrorText(problem), index);
       return;
     }
-    if (doc.contents === null) return;
     try {
-      out.push(rawDocument(file, index, doc.toJS({ maxAliasCount: 100 })));
+      const value: unknown = doc.toJS({ maxAliasCount: 100 });
+      // A document holding only comments, or nothing between two `---`, is not a document.
+      if (value !== null && value !== undefined) out.push(rawDocument(file, index, value));
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       issues.addFile(file, documentNumber(index), `YAML could not be read: ${reason}`, index);

@@ -85,6 +85,12 @@ export type DnsRecordSpec =
       zoneId: string;
       /** Validation CNAMEs come from the certificate: the records are known only once ACM answers. */
       recordType: 'CNAME';
+      /**
+       * The certificate's `validationRecords` output: JSON `[{ name, type, value }]`, present while
+       * the certificate waits for validation. Not its `arn`: that exists only once ACM has issued the
+       * certificate, which it does only after these records are written. (A resolved ARN is still
+       * understood: the records are then read from the certificate's outputs of the cycle.)
+       */
       certificate: Resolvable<string>;
       recordName?: undefined;
     };

@@ -1,9 +1,12 @@
-import type { ListenerAction, ListenerSpec } from '../../desired-state/resources.js';
+import type { ListenerAction, ListenerSpec, Resolvable } from '../../desired-state/resources.js';
 import { addTags, createListener, describeListeners, modifyListener, type ListenerActionShape, type ListenerInput, type LiveListener } from '../../src/aws/elbv2.js';
 import { resolveRefs } from '../../src/engine/graph.js';
-import { SPEC_HASH_TAG, UNKNOWN, type FieldDiff, type Observation, type Outputs, type PlanContext, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
+import { SPEC_HASH_TAG, UNKNOWN, type FieldDiff, type Observation, type Outputs, type PlanContext, type ReconcileContext, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
 import { elbv2TagsOf, rememberElbv2Tags } from '../load-balancer/elbv2-tags.js';
 import { conflictPlan, isOwned, planUpdate } from '../shared/diff.js';
+
+/** A value after the engine resolved the spec's refs (a ref left unresolved reads as unknown). */
+const resolvedValue = (value: Resolvable<string>): string => (typeof value === 'string' ? value : UNKNOWN);
 
 /** Names the desired listener an owned listener stands for, so a listener moved to another port is found again. */
 export const LISTENER_TAG = 'converge:listener';
@@ -47,7 +50,7 @@ export function desiredDefaultActions(action: ListenerAction, live: readonly Lis
     const inSync = live !== undefined && live.length === 1 && describeActions(live) === describeActions([REDIRECT_TO_HTTPS]);
     return { actions: [REDIRECT_TO_HTTPS], inSync };
   }
-  const wanted = action.targetGroupArns.map(String);
+  const wanted = action.targetGroupArns.map(resolvedValue);
   const first = wanted[0] ?? UNKNOWN;
   const single = (arn: string): ListenerActionShape[] => [{ type: 'forward', targetGroups: [{ arn, weight: 1 }] }];
   const forward = live?.length === 1 && live[0]?.type === 'forward' ? live[0] : undefined;
@@ -67,7 +70,7 @@ export const listenerOutputs = (listener: { arn: string }): Outputs => ({ arn: l
 
 export function planListener(desired: { name: string; spec: ListenerSpec }, observed: Observation<LiveListener> | undefined, ctx: PlanContext): ResourcePlan {
   const { spec } = desired;
-  const certificateArn = spec.certificateArn === undefined ? undefined : String(spec.certificateArn);
+  const certificateArn = spec.certificateArn === undefined ? undefined : resolvedValue(spec.certificateArn);
   if (spec.protocol === 'HTTPS' && (!certificateArn || !spec.sslPolicy)) {
     return { changes: [], drift: [], failed: `listener ${desired.name}: an HTTPS listener needs a certificate and an SSL policy` };
   }
@@ -121,9 +124,10 @@ export function planListener(desired: { name: string; spec: ListenerSpec }, obse
 }
 
 /** The load balancer ARN a desired listener sits on, once that load balancer exists. */
-function loadBalancerArnOf(spec: ListenerSpec, ctx: Parameters<ResourceReconciler['observe']>[1]): string | undefined {
+function loadBalancerArnOf(spec: ListenerSpec, ctx: ReconcileContext): string | undefined {
   const { spec: resolved, missing } = resolveRefs({ arn: spec.loadBalancerArn }, ctx.outputsOf);
-  return missing.length === 0 && resolved.arn !== UNKNOWN ? String(resolved.arn) : undefined;
+  const arn = resolvedValue(resolved.arn);
+  return missing.length === 0 && arn !== UNKNOWN ? arn : undefined;
 }
 
 export const listenerReconciler: ResourceReconciler<ListenerSpec, LiveListener, ListenerPayload> = {
@@ -161,7 +165,7 @@ export const listenerReconciler: ResourceReconciler<ListenerSpec, LiveListener, 
   async apply(desired, change, ctx) {
     if (change.payload.kind === 'create') {
       const tags = { ...desired.tags, [LISTENER_TAG]: desired.name, [SPEC_HASH_TAG]: ctx.desiredHash };
-      const listener = await createListener(ctx.aws.elbv2, String(desired.spec.loadBalancerArn), change.payload.listener, tags);
+      const listener = await createListener(ctx.aws.elbv2, resolvedValue(desired.spec.loadBalancerArn), change.payload.listener, tags);
       rememberElbv2Tags(ctx, listener.arn, tags);
       return listenerOutputs(listener);
     }

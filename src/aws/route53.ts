@@ -93,3 +93,26 @@ export async function changeRecordSets(route53: Route53Client, zoneId: string, c
     });
   }
 }
+
+/** A record set converge writes: an alias, or values with a TTL. */
+export interface DesiredRecordSet {
+  name: string;
+  type: 'A' | 'CNAME' | 'TXT';
+  ttl?: number;
+  values?: string[];
+  alias?: LiveAlias;
+}
+
+export function toUpsert(record: DesiredRecordSet): Change {
+  return {
+    Action: 'UPSERT',
+    ResourceRecordSet: record.alias
+      ? { Name: record.name, Type: record.type, AliasTarget: { DNSName: record.alias.dnsName, HostedZoneId: record.alias.hostedZoneId, EvaluateTargetHealth: record.alias.evaluateTargetHealth } }
+      : { Name: record.name, Type: record.type, TTL: record.ttl ?? 300, ResourceRecords: (record.values ?? []).map((Value) => ({ Value })) },
+  };
+}
+
+export async function upsertRecordSets(route53: Route53Client, zoneId: string, records: readonly DesiredRecordSet[], comment: string, retry?: RetryOptions): Promise<void> {
+  if (records.length === 0) return;
+  await changeRecordSets(route53, zoneId, records.map(toUpsert), comment, retry);
+}
