@@ -104,6 +104,7 @@ class IssueList {
 
   add(doc: RawDocument | undefined, path: string, message: string): void {
     const issue: DesiredStateIssue = doc ? { file: doc.origin.file, document: doc.label, path, message } : { file: WHOLE_SOURCE, path, message };
+    // Problems of the whole source sort after every file's.
     this.entries.push({ issue, file: doc?.origin.file ?? '\uffff', index: doc?.origin.index ?? 0, seq: this.entries.length });
   }
 

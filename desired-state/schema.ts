@@ -117,23 +117,6 @@ function unknownFieldMessage(key: string, known: readonly string[]): string {
 }
 
 /**
- * An object that rejects unknown fields, one issue per field with a suggestion.
- * zod's own strict mode reports all unknown keys as one issue on the parent, so the
- * unknown keys are checked here instead; the check runs even when other fields failed.
- */
-function strictObject<T extends z.core.$ZodLooseShape>(shape: T) {
-  const known = Object.keys(shape);
-  return z.looseObject(shape).superRefine(
-    (value, ctx) => {
-      for (const key of Object.keys(value)) {
-        if (!known.includes(key)) ctx.addIssue({ code: 'custom', path: [key], message: unknownFieldMessage(key, known), input: undefined });
-      }
-    },
-    onObjects,
-  );
-}
-
-/**
  * Rules over several fields run whenever the value is an object or a list (zod would skip
  * them after any type error elsewhere); each rule then checks that its own fields passed.
  */
@@ -150,6 +133,23 @@ function fieldsValid(ctx: z.core.$RefinementCtx, ...paths: readonly PropertyKey[
     const issuePath = issue.path ?? [];
     return paths.some((path) => isPrefix(issuePath, path) || isPrefix(path, issuePath));
   });
+}
+
+/**
+ * An object that rejects unknown fields, one issue per field with a suggestion.
+ * zod's own strict mode reports all unknown keys as one issue on the parent, so the
+ * unknown keys are checked here instead; the check runs even when other fields failed.
+ */
+function strictObject<T extends z.core.$ZodLooseShape>(shape: T) {
+  const known = Object.keys(shape);
+  return z.looseObject(shape).superRefine(
+    (value, ctx) => {
+      for (const key of Object.keys(value)) {
+        if (!known.includes(key)) ctx.addIssue({ code: 'custom', path: [key], message: unknownFieldMessage(key, known), input: undefined });
+      }
+    },
+    onObjects,
+  );
 }
 
 // zod's .int() aborts the parse of the enclosing object, which would hide other problems.

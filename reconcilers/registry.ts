@@ -1,8 +1,11 @@
 import { erase, type AnyReconciler } from '../src/engine/types.js';
 import { certificateReconciler } from './certificate/index.js';
+import { codeDeployAppReconciler } from './codedeploy-app/index.js';
+import { deployBlueGreen, releaseDeploymentGroup } from './deployment-group/deployer.js';
+import { deploymentGroupReconciler } from './deployment-group/index.js';
 import { dnsRecordReconciler } from './dns-record/index.js';
 import { clusterReconciler } from './ecs-cluster/index.js';
-import { ecsServiceReconciler } from './ecs-service/index.js';
+import { ecsServiceReconciler, setBlueGreenDeployer } from './ecs-service/index.js';
 import { gatewayConfigReconciler } from './gateway-config/index.js';
 import { listenerReconciler } from './listener/index.js';
 import { loadBalancerReconciler } from './load-balancer/index.js';
@@ -24,4 +27,8 @@ export const registry: readonly AnyReconciler[] = [
   erase(gatewayConfigReconciler),
   erase(taskDefinitionReconciler),
   erase(ecsServiceReconciler),
+  erase(codeDeployAppReconciler),
+  erase(deploymentGroupReconciler),
 ];
+
+setBlueGreenDeployer(deployBlueGreen, releaseDeploymentGroup);

@@ -7,6 +7,7 @@ import { openSource } from '../../desired-state/source.js';
 import type { DesiredState } from '../../desired-state/types.js';
 import { describeInvalidGatewayConfig, renderGatewayConfig } from '../../reconcilers/gateway-config/index.js';
 import { createAwsClients, destroyAwsClients, type AwsClients } from '../aws/clients.js';
+import { describeLoadBalancersByName } from '../aws/elbv2.js';
 import type { CliIo } from './main.js';
 
 const USAGE = `Usage:
@@ -103,7 +104,7 @@ async function nlbDnsNameFromAws(state: DesiredState, io: CliIo): Promise<string
   }
 }
 
-async function lookupLoadBalancerDnsName(_aws: AwsClients, _name: string): Promise<string | undefined> {
-  await Promise.resolve();
-  throw new Error('the ELBv2 adapter (src/aws/elbv2.ts) is not available yet');
+async function lookupLoadBalancerDnsName(aws: AwsClients, name: string): Promise<string | undefined> {
+  const found = await describeLoadBalancersByName(aws.elbv2, [name]);
+  return found.find((lb) => lb.name === name)?.dnsName || undefined;
 }

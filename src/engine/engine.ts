@@ -32,6 +32,8 @@ export interface ResourceResult {
   drift: FieldDiff[];
   changes: { action: ChangeAction; summary?: string; diffs: FieldDiff[]; applied: boolean }[];
   message?: string;
+  /** Not reconciled this cycle: its inputs (a dependency) were not ready. */
+  waiting?: boolean;
 }
 
 export interface CycleResult {
@@ -179,19 +181,21 @@ async function reconcileOne(
   const log = parentLog.child({ kind: resource.owner.kind, name: resource.owner.name, resource: `${AWS_TYPE_NAMES[resource.type]} ${resource.name}` });
   const result = baseResult(resource, 'InSync');
 
+  // A dependency that failed, conflicts or was itself left waiting does not exist as desired yet.
   const blockedBy = resource.dependsOn.filter((dep) => {
-    const state = results.get(dep)?.state;
-    return state === 'Failed' || state === 'Conflict';
+    const result = results.get(dep);
+    return result?.state === 'Failed' || result?.state === 'Conflict' || result?.waiting === true;
   });
   const { spec, missing } = resolveRefs(resource.spec, ctx.outputsOf);
   if (input.mode === 'apply' && (blockedBy.length > 0 || missing.length > 0)) {
     const waitingOn = blockedBy.length > 0 ? blockedBy : [...new Set(missing.map((m) => m.slice(0, m.lastIndexOf('.'))))];
-    const failedDependency = blockedBy.length > 0;
+    const failedDependency = blockedBy.some((dep) => results.get(dep)?.state === 'Failed' || results.get(dep)?.state === 'Conflict');
     return {
       result: {
         ...result,
         state: failedDependency ? 'Pending' : 'Progressing',
         message: `waiting for ${waitingOn.join(', ')}`,
+        waiting: true,
       },
     };
   }

@@ -18,6 +18,8 @@
 * UpdateService on an INACTIVE (deleted) service: `ServiceNotActiveException`.
 * UpdateService with `taskDefinition` stores the full task definition ARN, as ECS answers it
   (moto stored whatever string was sent, e.g. `family:3`).
+* CreateService keeps `deploymentConfiguration` (the circuit breaker among it) and
+  `healthCheckGracePeriodSeconds`, which moto dropped, so DescribeServices answers them as ECS does.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any
 
 from moto.ecs.exceptions import ECSException, InvalidParameterException
 from moto.ecs.models import EC2ContainerServiceBackend
+from moto.ecs.responses import EC2ContainerServiceResponse
 
 import control
 
@@ -91,7 +94,24 @@ def update_service(self: EC2ContainerServiceBackend, service_properties: dict[st
         return updated
 
 
+_original_create_service_response = EC2ContainerServiceResponse.create_service
+
+
+def create_service_response(self: EC2ContainerServiceResponse) -> Any:
+    result = _original_create_service_response(self)
+    service = self.ecs_backend.services.get(f"{self._get_param('cluster', 'default').split('/')[-1]}:{self._get_param('serviceName')}")
+    if service is not None:
+        deployment_configuration = self._get_param("deploymentConfiguration")
+        if deployment_configuration is not None:
+            service.deployment_configuration = deployment_configuration
+        grace = self._get_param("healthCheckGracePeriodSeconds")
+        if grace is not None:
+            service.health_check_grace_period_seconds = grace
+    return result
+
+
 def install() -> None:
+    EC2ContainerServiceResponse.create_service = create_service_response  # type: ignore[method-assign]
     EC2ContainerServiceBackend.create_service = create_service  # type: ignore[method-assign]
     EC2ContainerServiceBackend.describe_services = describe_services  # type: ignore[method-assign]
     EC2ContainerServiceBackend.update_service = update_service  # type: ignore[method-assign]

@@ -44,6 +44,7 @@ export function makeEnvironmentSpec(overrides: Partial<EnvironmentSpec> = {}): E
   return {
     region: 'us-east-1',
     cluster: { name: 'shop', containerInsights: true },
+    iam: { executionRoleArn: 'arn:aws:iam::123456789012:role/shop-ecs-execution', codeDeployRoleArn: 'arn:aws:iam::123456789012:role/shop-codedeploy' },
     network: {
       vpc: { name: 'shop' },
       privateSubnets: [{ name: 'shop-private-a' }, { name: 'shop-private-b' }],

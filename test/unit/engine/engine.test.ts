@@ -120,3 +120,21 @@ describe('runEngine', () => {
     expect(writes).toEqual([]);
   });
 });
+
+describe('runEngine waiting', () => {
+  it('holds back the dependents of a resource that is itself waiting for an output', async () => {
+    const { writes, options } = setup();
+    const graph = [
+      res('log-group', 'cert', { value: 1 }),
+      res('ecs-service', 'listener', { value: ref('log-group/never', 'arn') }, ['log-group/cert']),
+    ];
+    // ecs-service/listener waits on an output nobody produces; a later type depending on it must wait too.
+    const dependent = res('deployment-group', 'dg', { value: 1 }, ['ecs-service/listener']);
+    const registry = [...options.registry, erase(fakeReconciler('deployment-group', new Map(), writes))];
+    const result = await runEngine({ ...options, registry }, { graph: [...graph, res('log-group', 'never', { value: 1 }), dependent], mode: 'apply', environment: 'shop', selfHeal: true });
+    const byId = Object.fromEntries(result.resources.map((r) => [r.id, r]));
+    expect(byId['ecs-service/listener']?.state).toBe('Progressing');
+    expect(byId['deployment-group/dg']).toMatchObject({ state: 'Progressing', waiting: true, message: 'waiting for ecs-service/listener' });
+    expect(writes).not.toContain('deployment-group/dg');
+  });
+});

@@ -1,0 +1,78 @@
+import type { EcsServiceSpec } from '../../desired-state/resources.js';
+import { workloadNames } from '../../desired-state/naming.js';
+import { batchGetDeploymentGroups, createDeployment, deleteDeploymentGroup, deploymentGroupArn } from '../../src/aws/codedeploy.js';
+import { tagEcsResource } from '../../src/aws/ecs.js';
+import { resolved, SPEC_HASH_TAG, type ApplyContext, type DesiredResource, type Outputs } from '../../src/engine/types.js';
+import { applicationNameOf, arnScopeOfCycle, codeDeployTagsOf, forgetCodeDeployTags } from '../codedeploy-app/cycle.js';
+import { isOwned } from '../shared/diff.js';
+import { SERVICE_TASK_DEFINITION_TAG, SERVICE_TASK_HASH_TAG } from '../task-definition/index.js';
+import { appSpecRevision, appSpecTagValue } from './appspec.js';
+import { rememberDeploymentSeen, rolloutTargetOf } from './deployments.js';
+import { shortTaskDefinition } from './progress.js';
+import { SERVICE_APPSPEC_TAG, SERVICE_DEPLOYMENT_TAG } from './rollout.js';
+
+/**
+ * The service tags a deployment records when it starts. The task definition tags name the revision
+ * the deployment puts in place, so the cycle after its success is quiet without another write; the
+ * deployment id and AppSpec hash tell a later cycle (or a restarted converge) how that revision
+ * fared, so a failed one is not retried.
+ */
+export function deploymentTags(spec: EcsServiceSpec, taskDefinitionArn: string, deploymentId: string, appSpec: string, desiredHash: string): Record<string, string> {
+  return {
+    [SPEC_HASH_TAG]: desiredHash,
+    [SERVICE_TASK_DEFINITION_TAG]: taskDefinitionArn,
+    [SERVICE_TASK_HASH_TAG]: resolved(spec.taskHash),
+    [SERVICE_DEPLOYMENT_TAG]: deploymentId,
+    [SERVICE_APPSPEC_TAG]: appSpec,
+  };
+}
+
+/** Starts the CodeDeploy deployment of a new revision of a blue/green service (the ecs-service `deploy` change). */
+export async function deployBlueGreen(spec: EcsServiceSpec, taskDefinitionArn: string, ctx: ApplyContext): Promise<Outputs> {
+  const target = rolloutTargetOf(ctx.graph, spec.serviceName);
+  if (!target) throw new Error(`ECS service ${spec.serviceName} has no deployment group in the desired state: cannot deploy ${taskDefinitionArn}`);
+  const revision = appSpecRevision(spec, taskDefinitionArn);
+  const description = `converge: ${shortTaskDefinition(taskDefinitionArn) ?? taskDefinitionArn}`.slice(0, 100);
+  let deploymentId: string;
+  try {
+    deploymentId = await createDeployment(ctx.aws.codedeploy, {
+      applicationName: target.application,
+      deploymentGroupName: target.group,
+      revision: { revisionType: 'AppSpecContent', appSpecContent: { content: revision.content, sha256: revision.sha256 } },
+      description,
+    });
+  } catch (error) {
+    throw new Error(`create CodeDeploy deployment of ${spec.serviceName} in ${target.application}/${target.group}`, { cause: error });
+  }
+  rememberDeploymentSeen(ctx, deploymentId);
+  ctx.log
+    .child({ kind: target.owner.kind, name: target.owner.name, resource: target.resource })
+    .info({ event: 'deployment', deploymentId, status: 'Created', group: target.group, taskDefinition: taskDefinitionArn }, `deployment ${deploymentId} of ${spec.serviceName} created`);
+  const arn = ctx.liveOutputs.arn;
+  if (typeof arn === 'string') {
+    await tagEcsResource(ctx.aws.ecs, arn, deploymentTags(spec, taskDefinitionArn, deploymentId, appSpecTagValue(revision), ctx.desiredHash));
+  }
+  return { deploymentId, deployedTaskDefinition: taskDefinitionArn };
+}
+
+/**
+ * Deletes the deployment group of a service that leaves blue/green (the group names the service,
+ * which is about to be deleted). Only a group converge owns; none is fine.
+ */
+export async function releaseDeploymentGroup(desired: DesiredResource<EcsServiceSpec>, ctx: ApplyContext): Promise<void> {
+  const application = applicationNameOf(ctx.graph);
+  if (!application) return;
+  const group = workloadNames(ctx.environment, desired.owner.name).deploymentGroup;
+  const live = await batchGetDeploymentGroups(ctx.aws.codedeploy, application, [group]);
+  const serviceOfGroup = live.groups.get(group)?.ecsServices?.[0]?.serviceName;
+  if (serviceOfGroup !== desired.spec.serviceName) return;
+  const scope = arnScopeOfCycle(ctx, [ctx.liveOutputs.arn]);
+  if (!scope) throw new Error(`cannot tell who owns deployment group ${application}/${group}: no ARN of this account is known`);
+  const arn = deploymentGroupArn(scope, application, group);
+  const tags = (await codeDeployTagsOf(arn, ctx)) ?? {};
+  if (!isOwned(tags, ctx.environment)) {
+    throw new Error(`deployment group ${application}/${group} lacks converge's ownership tags for this environment; converge leaves it alone, so it cannot replace ECS service ${desired.spec.serviceName}`);
+  }
+  await deleteDeploymentGroup(ctx.aws.codedeploy, application, group);
+  forgetCodeDeployTags(ctx, arn);
+}
