@@ -111,7 +111,8 @@ class Expansion {
       { kind: 'Gateway', name: this.state.gateway.name },
       {
         bucket: this.options.gatewayConfig.bucket,
-        prefix: this.options.gatewayConfig.prefix,
+        // Environments may share one artifacts location; retention must only ever see its own.
+        prefix: `${this.options.gatewayConfig.prefix}${this.env}/`,
         keep: GATEWAY_CONFIGS_KEPT,
         nlbDnsName: ref(nlbId, 'dnsName'),
         input: gatewayConfigInput(this.state),
@@ -172,7 +173,7 @@ class Expansion {
           : { domain: lbSpec.domain, mode: 'given', arn: lbSpec.certificateArn, zoneId: this.network.zoneId, zoneName: this.network.zoneName },
       );
       if (lbSpec.certificateArn === 'auto') {
-        this.add<DnsRecordSpec>('dns-record', `validation:${lbSpec.domain}`, envOwner, { zoneId: this.network.zoneId, recordType: 'CNAME', certificate: ref(certId, 'arn') }, [certId]);
+        this.add<DnsRecordSpec>('dns-record', `validation:${lbSpec.domain}`, envOwner, { zoneId: this.network.zoneId, recordType: 'CNAME', certificate: ref(certId, 'validationRecords') }, [certId]);
       }
       this.add<DnsRecordSpec>(
         'dns-record',

@@ -3,7 +3,11 @@
  * desired-state/examples/shop, and runs the daemon in this process on 127.0.0.1.
  *
  *   npm run demo                       # runs until Ctrl-C
- *   node dist/scripts/demo.js --once   # one cycle, exit 0 when converged (smoke test)
+ *   node dist/scripts/demo.js --once   # applies, exits 0 once converged (smoke test)
+ *
+ * From empty, the first cycle leaves the HTTPS listeners waiting for their certificates (the
+ * emulator issues them a few seconds later), so `--once` applies until a cycle converges, at
+ * most ONCE_DEADLINE_MS.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -18,6 +22,9 @@ import { startMoto, type MotoServer } from './moto.js';
 import { seedEnvironment, type SeedResult } from './seed.js';
 
 const DEMO_PORT = 8080;
+const ONCE_DEADLINE_MS = 120_000;
+/** Seconds until the emulator issues a requested certificate (AWS takes minutes; moto's default is 60). */
+const CERTIFICATE_WAIT_SECONDS = '3';
 
 /** The checkout: the nearest folder above this file (scripts/ or dist/scripts/) with a package.json. */
 export function findRepoRoot(start: string = dirname(fileURLToPath(import.meta.url))): string {
@@ -108,7 +115,7 @@ export async function runDemo(argv: string[]): Promise<number> {
   const documentsDir = join(root, 'desired-state', 'examples', 'shop');
 
   say('starting the local AWS emulator (moto)...');
-  const moto: MotoServer = await startMoto({ env: { CONVERGE_EMULATOR_DEPLOY_STEPS: '0' } });
+  const moto: MotoServer = await startMoto({ env: { CONVERGE_EMULATOR_DEPLOY_STEPS: '0', MOTO_ACM_VALIDATION_WAIT: CERTIFICATE_WAIT_SECONDS } });
   let daemon: RunningDaemon | undefined;
   const stopAll = async (reason: string): Promise<void> => {
     await daemon?.daemon.stop(reason);
@@ -122,25 +129,41 @@ export async function runDemo(argv: string[]): Promise<number> {
     const token = randomBytes(24).toString('base64url');
     const log = createLogger();
     const port = values.port !== undefined ? Number(values.port) : DEMO_PORT;
-    const intervalMs = parseDuration(values.interval ?? '60s', '--interval');
+    const intervalMs = once ? 1_000 : parseDuration(values.interval ?? '60s', '--interval');
     const watchIntervalMs = parseDuration(values['watch-interval'] ?? '5s', '--watch-interval');
+    const cycles: CycleSummary[] = [];
+    let cycleEnded: () => void = () => undefined;
     daemon = await startLocalDaemon(
       { source: seed.source, log, triggerToken: token, intervalMs, watchIntervalMs, cycleTimeoutMs: 10 * 60_000, shutdownTimeoutMs: 20_000 },
       port,
     );
     const running = daemon;
-    const first = await new Promise<CycleSummary>((resolve) => {
-      const off = running.daemon.onCycle((summary) => {
-        off();
-        resolve(summary);
-      });
+    running.daemon.onCycle((summary) => {
+      cycles.push(summary);
+      cycleEnded();
     });
+    /** The first cycle to end after `seen` cycles, or undefined after the deadline. */
+    const cycleAfter = (seen: number): Promise<CycleSummary | undefined> =>
+      new Promise((resolve) => {
+        if (cycles.length > seen) return resolve(cycles[seen]);
+        const timer = setTimeout(() => resolve(undefined), ONCE_DEADLINE_MS);
+        cycleEnded = () => {
+          clearTimeout(timer);
+          resolve(cycles[seen]);
+        };
+      });
+    let last = await cycleAfter(0);
 
     if (once) {
+      const deadline = Date.now() + ONCE_DEADLINE_MS;
+      while (last?.outcome === 'progressing' && Date.now() < deadline) last = await cycleAfter(cycles.indexOf(last) + 1);
       const ready = await fetch(`${running.address.url}/readyz`);
-      say(`startup cycle ${first.cycle}: ${first.outcome}, ${first.changes} change(s), ${first.errors} error(s), ${first.awsCalls} AWS call(s) in ${first.durationMs} ms; /readyz ${ready.status}`);
+      for (const c of cycles) {
+        say(`cycle ${c.cycle} (${c.trigger}): ${c.outcome}, ${c.changes} change(s), ${c.drifts} drift(s), ${c.errors} error(s), ${c.awsCalls} AWS call(s) (${c.awsWrites} writes) in ${c.durationMs} ms`);
+      }
+      say(`/readyz ${ready.status}`);
       await stopAll('--once');
-      return first.outcome === 'converged' && ready.status === 200 ? 0 : 1;
+      return last?.outcome === 'converged' && ready.status === 200 ? 0 : 1;
     }
 
     say(instructions({ url: running.address.url, token, endpoint: moto.endpoint, seed, watchInterval: `${watchIntervalMs / 1000}s` }));

@@ -143,10 +143,9 @@ export function planDnsRecord(desired: DnsPlanInput, observed: Observation<ZoneR
     if (blocking.length > 0) {
       return { changes: [], drift: [], conflict: `Route 53 record ${want.name} ${want.type} cannot be written: ${blocking.map((r) => r.type).join('/')} records exist at that name` };
     }
-    const record = { ...want };
     const ownerRecord: DesiredRecordSet = { name: ownerName, type: 'TXT', ttl: OWNER_TTL, values: [ownerValue(ctx.environment, resource, ctx.desiredHash)] };
     if (!same) {
-      creates.push(record, ownerRecord);
+      creates.push(want, ownerRecord);
       createDiffs.push({ field: label(want, want.alias ? 'alias' : 'value'), desired: want.alias ? normalizeTarget(want.alias.dnsName) : (want.values ?? []).join(', '), live: undefined });
       continue;
     }
@@ -155,7 +154,7 @@ export function planDnsRecord(desired: DnsPlanInput, observed: Observation<ZoneR
     const intended = owner?.specHash !== undefined && owner.specHash !== ctx.desiredHash;
     if (intended) intendedDiffs.push(...diffs);
     else driftDiffs.push(...diffs);
-    if (intended || ctx.selfHeal) updates.push(record, ownerRecord);
+    if (intended || ctx.selfHeal) updates.push(want, ownerRecord);
   }
   const upserts = [...creates, ...updates];
   const changes: Change[] =

@@ -56,6 +56,8 @@ export type GatewayConfigPayload =
   /** Plan mode before the internal NLB exists: the bytes are not known yet. */
   | { kind: 'unresolved' };
 
+export type GatewayConfigPlan = Omit<ResourcePlan, 'changes'> & { changes: Change<GatewayConfigPayload>[] };
+
 /** The configuration a resolved spec generates, rendered and addressed by its content. */
 export interface RenderedGatewayConfig {
   body: string;
@@ -177,8 +179,6 @@ function publishedOutputs(spec: GatewayConfigSpec, key: string): Outputs {
 function failedPlan(message: string): GatewayConfigPlan {
   return { changes: [], drift: [], failed: message };
 }
-
-export type GatewayConfigPlan = Omit<ResourcePlan, 'changes'> & { changes: Change<GatewayConfigPayload>[] };
 
 /** Pure: what to publish, repair and prune for one resolved gateway-config resource. */
 export function planGatewayConfig(desired: DesiredResource<GatewayConfigSpec>, observed: Observation<LiveGatewayConfigs> | undefined, ctx: PlanContext): GatewayConfigPlan {

@@ -191,13 +191,17 @@ export const taskDefinitionReconciler: ResourceReconciler<TaskDefinitionSpec, Li
         const taggedArn = service?.tagMap[SERVICE_TASK_DEFINITION_TAG];
         const taggedHash = service?.tagMap[SERVICE_TASK_HASH_TAG];
         const wantedHash = desiredHashOf(d, ctx.outputsOf);
-        // Steady state: the service runs the revision converge registered for today's spec; nothing to read.
-        if (taggedArn && taggedHash && taggedHash === wantedHash && service?.taskDefinition === taggedArn) {
+        // Steady state: converge already registered a revision for today's spec and recorded it on the
+        // service; revisions are immutable, so nothing needs reading. (If the service now runs another
+        // revision, that is the service's drift, reported by the service reconciler.)
+        if (taggedArn && taggedHash && taggedHash === wantedHash) {
           out.set(d.id, { live: { arn: taggedArn, specHash: taggedHash, tags: {} }, owned: true, specHash: taggedHash });
           return;
         }
         const latest = await describeTaskOnce(ctx, d.spec.family);
-        if (latest) out.set(d.id, { live: latest, owned: isOwned(latest.tags, ctx.environment), specHash: latest.specHash });
+        // A revision somebody registered into converge's family does not make the family theirs.
+        const serviceOwned = service !== undefined && isOwned(service.tagMap, ctx.environment);
+        if (latest) out.set(d.id, { live: latest, owned: isOwned(latest.tags, ctx.environment) || serviceOwned, specHash: latest.specHash });
       }),
     );
     return out;

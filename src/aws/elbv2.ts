@@ -180,11 +180,15 @@ export function toLiveListener(listener: Listener): LiveListener {
 }
 
 /**
- * Describes by name in batches; AWS fails a whole batch when one name is missing, so such a
- * batch is asked again name by name (only in cycles that create something).
+ * Describes by name in batches. AWS fails a whole batch when one name is missing, so in a cycle
+ * that is about to create something the account's resources of the type are listed instead,
+ * once (400 a page: one page for most accounts, at most eight at the target group quota).
  */
-async function describeByNames<T>(names: readonly string[], describe: (names: string[], marker?: string) => Promise<{ items: T[]; next?: string }>): Promise<T[]> {
-  const all = async (batch: string[]): Promise<T[]> => {
+async function describeByNames<T extends { name: string }>(
+  names: readonly string[],
+  describe: (names: string[] | undefined, marker?: string) => Promise<{ items: T[]; next?: string }>,
+): Promise<T[]> {
+  const all = async (batch: string[] | undefined): Promise<T[]> => {
     const out: T[] = [];
     let marker: string | undefined;
     do {
@@ -194,20 +198,16 @@ async function describeByNames<T>(names: readonly string[], describe: (names: st
     } while (marker);
     return out;
   };
+  let everything: Promise<T[]> | undefined;
   const out: T[] = [];
   for (const batch of chunk([...new Set(names)], NAMES_PER_CALL)) {
     try {
       out.push(...(await all(batch)));
     } catch (error) {
       if (!isNotFound(error)) throw error;
-      if (batch.length === 1) continue;
-      for (const name of batch) {
-        try {
-          out.push(...(await all([name])));
-        } catch (inner) {
-          if (!isNotFound(inner)) throw inner;
-        }
-      }
+      everything ??= all(undefined);
+      const wanted = new Set(batch);
+      out.push(...(await everything).filter((item) => wanted.has(item.name)));
     }
   }
   return out;

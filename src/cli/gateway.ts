@@ -68,7 +68,7 @@ async function render(args: string[], io: CliIo): Promise<number> {
     return 1;
   }
   io.stdout(rendered.body);
-  io.stderr(`sha256 ${rendered.hash}: published as <artifacts prefix>.converge/gateway/${rendered.hash}.json\n`);
+  io.stderr(`sha256 ${rendered.hash}: published as <artifacts prefix>.converge/gateway/${input.environment}/${rendered.hash}.json\n`);
   return 0;
 }
 

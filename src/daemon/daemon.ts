@@ -48,6 +48,13 @@ class CycleTimeoutError extends Error {
   }
 }
 
+class ShutdownError extends Error {
+  constructor(reason: string) {
+    super(`converge is shutting down (${reason})`);
+    this.name = 'ShutdownError';
+  }
+}
+
 /**
  * The long-running loop: a cycle at startup, on an interval, on a new source revision and on
  * demand, one at a time, with the HTTP endpoints beside it.
@@ -58,7 +65,8 @@ export class Daemon {
   private readonly statusTracker: StatusTracker;
   private readonly watcher: SourceWatcher;
   private readonly server: Server;
-  private readonly shutdownController = new AbortController();
+  /** Aborts the running cycle (its timeout or a shutdown): no further resource starts. */
+  private currentCycle?: AbortController;
   private intervalTimer?: NodeJS.Timeout;
   private nextIntervalAt?: Date;
   private stopping?: Promise<void>;
@@ -100,7 +108,13 @@ export class Daemon {
 
   /** Binds the HTTP server, logs `listening`, and starts the startup cycle. */
   async start(): Promise<DaemonAddress> {
+    if (this.stopping) throw new Error('the daemon was stopped before it started');
     const address = await this.listen();
+    if (this.stopping) {
+      // Stopped while binding: the shutdown found no server to close.
+      await closeServer(this.server, 0);
+      throw new Error('the daemon was stopped while it started');
+    }
     this.disposeAwsListener = onAwsCall(this.metrics.recordAwsCall);
     this.log.info({ event: 'listening', host: address.host, port: address.port, url: address.url }, `converge listening on ${address.url}`);
     if (!this.config.triggerToken) this.log.warn({ event: 'trigger-disabled' }, 'no trigger token configured: POST /reconcile answers 403');
@@ -158,7 +172,7 @@ export class Daemon {
     clearTimeout(this.intervalTimer);
     this.nextIntervalAt = undefined;
     const drained = Promise.all([this.scheduler.stop(), this.watcher.stop()]).then(() => true);
-    this.shutdownController.abort(new Error(`shutdown: ${reason}`));
+    this.currentCycle?.abort(new ShutdownError(reason));
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), this.config.shutdownTimeoutMs)));
     const completed = await Promise.race([drained, timedOut]);
@@ -202,31 +216,39 @@ export class Daemon {
     // The next interval cycle counts from the end of this one, whatever triggered it.
     clearTimeout(this.intervalTimer);
     this.nextIntervalAt = undefined;
-    const timeout = new AbortController();
+    const abort = new AbortController();
+    this.currentCycle = abort;
     const timer = setTimeout(() => {
       this.log.warn({ event: 'cycle-timeout', cycle, timeoutMs: this.config.cycleTimeoutMs }, `cycle ${cycle} exceeded ${this.config.cycleTimeoutMs} ms: no further resource starts`);
-      timeout.abort(new CycleTimeoutError(this.config.cycleTimeoutMs));
+      abort.abort(new CycleTimeoutError(this.config.cycleTimeoutMs));
     }, this.config.cycleTimeoutMs);
-    const signal = AbortSignal.any([timeout.signal, this.shutdownController.signal]);
     const startedAt = new Date();
     this.statusTracker.cycleStarted(cycle, startedAt);
     this.metrics.cycleStarted();
     let summary: CycleSummary;
     try {
-      summary = await this.target.runCycle({ mode: 'apply', trigger, signal, cycleId: cycle });
+      summary = await this.target.runCycle({ mode: 'apply', trigger, signal: abort.signal, cycleId: cycle });
     } catch (error) {
       summary = this.crashedCycle(cycle, trigger, startedAt, error);
     } finally {
       clearTimeout(timer);
+      this.currentCycle = undefined;
     }
-    const aborted: CycleAbort | undefined = timeout.signal.aborted ? 'timeout' : this.shutdownController.signal.aborted ? 'shutdown' : undefined;
+    const reason: unknown = abort.signal.aborted ? abort.signal.reason : undefined;
+    const aborted: CycleAbort | undefined = reason instanceof CycleTimeoutError ? 'timeout' : reason instanceof ShutdownError ? 'shutdown' : undefined;
     this.statusTracker.cycleEnded(summary, aborted);
     this.metrics.cycleEnded(summary, aborted);
     if (!this.stopping) {
       this.armIntervalTimer();
       this.watcher.start();
     }
-    for (const listener of this.cycleListeners) listener(summary);
+    for (const listener of this.cycleListeners) {
+      try {
+        listener(summary);
+      } catch (error) {
+        this.log.error({ event: 'error', err: { message: (error as Error).message } }, 'a cycle listener failed');
+      }
+    }
     return summary;
   }
 

@@ -98,9 +98,6 @@ export function createDaemonServer(api: DaemonEndpoints): Server {
       else res.end();
     });
   });
-  // A `?wait=true` request may legitimately wait for a long cycle.
-  server.requestTimeout = 0;
-  server.keepAliveTimeout = 5_000;
   return server;
 }
 

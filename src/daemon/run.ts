@@ -21,8 +21,8 @@ export interface RunningDaemon {
   address: DaemonAddress;
 }
 
-/** Builds the one Controller the daemon keeps for its life, binds the endpoints and starts the startup cycle. */
-export async function startDaemon(options: StartDaemonOptions): Promise<RunningDaemon> {
+/** Builds the one Controller the daemon keeps for its life, and the daemon around it (not started). */
+export function createDaemon(options: StartDaemonOptions): { daemon: Daemon; controller: Controller } {
   const controller = new Controller({ source: options.source, log: options.log, artifacts: options.artifacts });
   const daemon = new Daemon(
     controller,
@@ -37,6 +37,12 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
     options.log,
     new ConvergeMetrics({ defaultMetrics: options.processMetrics ?? false }),
   );
+  return { daemon, controller };
+}
+
+/** Creates the daemon, binds the endpoints and starts the startup cycle. */
+export async function startDaemon(options: StartDaemonOptions): Promise<RunningDaemon> {
+  const { daemon, controller } = createDaemon(options);
   const address = await daemon.start();
   return { daemon, controller, address };
 }
@@ -98,25 +104,17 @@ export async function runDaemon(args: string[]): Promise<number> {
       watchInterval: formatDuration(settings.watchIntervalMs),
       cycleTimeout: formatDuration(settings.cycleTimeoutMs),
       listen: formatListenAddress(settings.listen),
-      triggerToken: token.origin ?? 'none',
+      triggerTokenFrom: token.origin ?? 'none',
     },
     'converge daemon starting',
   );
 
-  let running: RunningDaemon;
-  try {
-    running = await startDaemon({ ...settings, log, triggerToken: token.token, processMetrics: true });
-  } catch (error) {
-    log.error({ event: 'error', err: { message: (error as Error).message } }, `cannot start the daemon: ${(error as Error).message}`);
-    output.close();
-    return 1;
-  }
-
+  const { daemon } = createDaemon({ ...settings, log, triggerToken: token.token, processMetrics: true });
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
     signals += 1;
     if (signals === 1) {
-      void running.daemon.stop(signal);
+      void daemon.stop(signal);
       return;
     }
     // A second signal means the operator will not wait for in-flight calls.
@@ -125,7 +123,21 @@ export async function runDaemon(args: string[]): Promise<number> {
     process.exit(1);
   };
   for (const signal of SIGNALS) process.on(signal, onSignal);
-  await running.daemon.stopped;
+  try {
+    await daemon.start();
+  } catch (error) {
+    for (const signal of SIGNALS) process.off(signal, onSignal);
+    if (signals > 0) {
+      await daemon.stopped;
+      output.close();
+      return 0;
+    }
+    log.error({ event: 'error', err: { message: (error as Error).message } }, `cannot start the daemon: ${(error as Error).message}`);
+    await daemon.stop('startup failed');
+    output.close();
+    return 1;
+  }
+  await daemon.stopped;
   for (const signal of SIGNALS) process.off(signal, onSignal);
   output.close();
   // Calls abandoned after the shutdown timeout may still hold sockets open: do not let them keep the process.

@@ -15,7 +15,7 @@ import { captureLogs, type LogEvent } from '../../support/log-capture.js';
 import { useMoto } from '../../support/moto.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../../desired-state/examples/shop/', import.meta.url));
-const CONFIG_PREFIX = 'shop/.converge/gateway/';
+const CONFIG_PREFIX = 'shop/.converge/gateway/shop/';
 const GATEWAY_CONFIG = 'gateway-config/shop';
 const ADDED_ROUTE = '    - { path: "/users/{id}/sessions", methods: [GET, DELETE] }';
 const INVALID_ROUTE = '    - { path: /users/export, methods: [HEAD] }';
@@ -26,7 +26,9 @@ const MAX_CYCLES = 4;
 const blueGreen = registry.some((r) => r.type === 'deployment-group');
 
 describe(`gateway configuration rollout (moto, ${blueGreen ? 'blue/green' : 'rolling'} gateway)`, () => {
-  const moto = useMoto({ setProcessEnv: true });
+  // moto issues a requested certificate after MOTO_ACM_VALIDATION_WAIT seconds (60 by default);
+  // the gateway's HTTPS listener, hence its service, waits for it.
+  const moto = useMoto({ setProcessEnv: true, env: { MOTO_ACM_VALIDATION_WAIT: '0' } });
   const documents = mkdtempSync(join(tmpdir(), 'converge-gateway-'));
   const services = readFileSync(join(EXAMPLE, 'services.yaml'), 'utf8');
   let seed: SeedResult;
@@ -37,6 +39,13 @@ describe(`gateway configuration rollout (moto, ${blueGreen ? 'blue/green' : 'rol
 
   beforeAll(async () => {
     cpSync(EXAMPLE, documents, { recursive: true });
+    const environment = readFileSync(join(documents, 'environment.yaml'), 'utf8');
+    if (blueGreen && !environment.includes('codeDeployRoleArn')) {
+      // CodeDeploy needs a service role; the example may not name one.
+      const withRole = environment.replace('  iam:\n', '  iam:\n    codeDeployRoleArn: arn:aws:iam::123456789012:role/shop-codedeploy\n');
+      if (withRole === environment) throw new Error('environment.yaml has no iam section to add the CodeDeploy role to');
+      writeFileSync(join(documents, 'environment.yaml'), withRole);
+    }
     if (!blueGreen) {
       const gateway = readFileSync(join(documents, 'gateway.yaml'), 'utf8');
       writeFileSync(join(documents, 'gateway.yaml'), gateway.replace('  desiredCount: 2\n', '  desiredCount: 2\n  deployment: { strategy: rolling }\n'));
@@ -118,7 +127,7 @@ describe(`gateway configuration rollout (moto, ${blueGreen ? 'blue/green' : 'rol
     const keys = await publishedKeys();
     expect(keys).toHaveLength(1);
     firstKey = keys[0]!;
-    expect(firstKey).toMatch(/^shop\/\.converge\/gateway\/[0-9a-f]{64}\.json$/);
+    expect(firstKey).toMatch(/^shop\/\.converge\/gateway\/shop\/[0-9a-f]{64}\.json$/);
     const text = await objectText(firstKey);
     expect(sha256(text)).toBe(firstKey.slice(CONFIG_PREFIX.length, -'.json'.length));
     const config = JSON.parse(text) as { endpoints: { endpoint: string; backend: { host: string[] }[] }[]; extra_config: { router: { health_path: string } } };
@@ -129,7 +138,8 @@ describe(`gateway configuration rollout (moto, ${blueGreen ? 'blue/green' : 'rol
     elbv2.destroy();
     expect(nlb).toBeTruthy();
     expect(new Set(config.endpoints.map((e) => e.backend[0]?.host[0]))).toEqual(new Set([10001, 10002, 10003].map((port) => `http://${nlb}:${port}`)));
-    expect((await gatewayPins()).key).toBe(firstKey);
+    const waiting = last.resources.filter((r) => r.state !== 'InSync').map((r) => `${r.id}: ${r.state} ${r.message ?? ''}`);
+    expect((await gatewayPins()).key, `the gateway service is not running yet after ${MAX_CYCLES} cycles:\n${waiting.join('\n')}`).toBe(firstKey);
   });
 
   it('adding a route publishes a new configuration and deploys a gateway revision that pins it', async () => {
@@ -177,6 +187,7 @@ describe(`gateway configuration rollout (moto, ${blueGreen ? 'blue/green' : 'rol
 
   it('bytes that no longer match their hash are drift, repaired in place without a new gateway revision', async () => {
     const pinned = await gatewayPins();
+    expect(pinned.key, 'the gateway runs no published configuration').toBeDefined();
     const key = pinned.key!;
     const good = await objectText(key);
     await s3.send(new PutObjectCommand({ Bucket: seed.bucket, Key: key, Body: '{"version":3,"endpoints":[]}\n' }));
@@ -197,6 +208,7 @@ describe(`gateway configuration rollout (moto, ${blueGreen ? 'blue/green' : 'rol
 
   it('the configuration the gateway runs, deleted, is drift and re-published', async () => {
     const pinned = await gatewayPins();
+    expect(pinned.key, 'the gateway runs no published configuration').toBeDefined();
     const key = pinned.key!;
     const good = await objectText(key);
     await s3.send(new DeleteObjectCommand({ Bucket: seed.bucket, Key: key }));

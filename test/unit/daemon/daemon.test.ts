@@ -36,11 +36,12 @@ class FakeTarget implements ReconcileTarget {
   private releases: Array<() => void> = [];
   revisionCalls = 0;
   resources: ResourceResult[] = [resource()];
+  revisionError: Error | undefined;
   readonly source = {
     description: 's3://fake/shop/',
     revision: (): Promise<string> => {
       this.revisionCalls += 1;
-      return Promise.resolve(this.revisionNow);
+      return this.revisionError ? Promise.reject(this.revisionError) : Promise.resolve(this.revisionNow);
     },
   };
 
@@ -201,6 +202,27 @@ describe('Daemon', () => {
     const polls = target.revisionCalls;
     await until(() => target.revisionCalls >= polls + 3, 'more polls');
     expect(target.calls).toHaveLength(2);
+  });
+
+  it('warns once while the source cannot be listed, and says when it answers again', async () => {
+    const target = new FakeTarget();
+    const { logs } = await startDaemon(target, { watchIntervalMs: 10 });
+    await until(() => target.calls.length === 1, 'startup');
+    target.revisionError = new Error('Access Denied');
+    const polls = target.revisionCalls;
+    await until(() => target.revisionCalls >= polls + 4, 'several failing polls');
+    expect(logs.ofEvent('source-watch-failed')).toHaveLength(1);
+    target.revisionError = undefined;
+    await until(() => logs.ofEvent('source-watch-recovered').length === 1, 'recovery');
+    expect(target.calls).toHaveLength(1);
+  });
+
+  it('answers 404 for unknown paths and 405 for wrong methods', async () => {
+    const target = new FakeTarget();
+    const { get, post } = await startDaemon(target);
+    expect((await get('/nope')).status).toBe(404);
+    expect((await post('/status')).status).toBe(405);
+    expect((await post('/metrics')).status).toBe(405);
   });
 
   it('runs interval cycles', async () => {

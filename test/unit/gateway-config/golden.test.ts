@@ -8,6 +8,7 @@ import {
 } from '../../../reconcilers/gateway-config/generate.js';
 import { validateKrakendConfig } from '../../../reconcilers/gateway-config/validate.js';
 import {
+  defaultHealthCheck,
   makeDesiredState,
   makeGateway,
   makeGatewaySettings,
@@ -44,6 +45,8 @@ const GOLDEN_CASES: Record<string, () => DesiredState> = {
       services: [makeService('worker', 10005, []), makeService('search', 10006, [makeRoute('/search', ['GET'])])],
     }),
   'no-routes': () => makeDesiredState({ services: [makeService('worker', 10005, [])] }),
+  // The gateway's target group probes the Gateway's health check path: KrakenD must answer there.
+  'custom-health-path': () => makeDesiredState({ gateway: makeGateway({ healthCheck: defaultHealthCheck({ path: '/healthz' }) }) }),
   'cors-and-rate-limit': () =>
     makeDesiredState({
       environment: makeDesiredState().environment,

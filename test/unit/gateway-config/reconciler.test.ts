@@ -25,7 +25,9 @@ import { makeDesiredState, makeRoute, makeService, makeShopServices } from '../.
 
 const NLB = 'shop-services-0123456789.elb.us-east-1.amazonaws.com';
 const BUCKET = 'converge-artifacts';
-const PREFIX = 'shop/.converge/gateway/';
+/** Where the controller publishes (the artifacts prefix) and, below it, this environment's folder. */
+const ARTIFACTS_PREFIX = 'shop/.converge/gateway/';
+const PREFIX = `${ARTIFACTS_PREFIX}shop/`;
 const NLB_ID = 'load-balancer/shop-services';
 const SERVICE_ARN = 'arn:aws:ecs:us-east-1:123456789012:service/shop/shop-gateway';
 const TASK_ARN = 'arn:aws:ecs:us-east-1:123456789012:task-definition/shop-gateway:3';
@@ -47,7 +49,7 @@ const NETWORK: ResolvedNetwork = {
 };
 
 function graphOf(state: DesiredState, bucket = BUCKET): DesiredResource[] {
-  return expand(state, NETWORK, { gatewayConfig: { bucket, prefix: PREFIX } });
+  return expand(state, NETWORK, { gatewayConfig: { bucket, prefix: ARTIFACTS_PREFIX } });
 }
 
 function gatewayConfigOf(graph: readonly DesiredResource[]): DesiredResource<GatewayConfigSpec> {
@@ -112,7 +114,7 @@ describe('expansion of the gateway-config resource', () => {
   const graph = graphOf(makeDesiredState());
   const resource = gatewayConfigOf(graph);
 
-  it('carries what the generator reads, the NLB DNS name as a reference, and keeps five', () => {
+  it('carries what the generator reads, the NLB DNS name as a reference, and keeps five, in a folder of its environment', () => {
     expect(resource).toMatchObject({ id: 'gateway-config/shop', dependsOn: [NLB_ID] });
     expect(resource.spec).toMatchObject({ bucket: BUCKET, prefix: PREFIX, keep: 5, nlbDnsName: { $ref: NLB_ID, attr: 'dnsName' } });
     expect(resource.spec.input).toEqual(gatewayConfigInput(makeDesiredState()));

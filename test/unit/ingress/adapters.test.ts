@@ -51,17 +51,24 @@ describe('ELBv2 adapter', () => {
     expect(elbv2Mock.commandCalls(DescribeTargetGroupsCommand)[0]?.args[0].input.PageSize).toBe(400);
   });
 
-  it('asks name by name when a batch fails because one name is missing', async () => {
+  it('lists the account\'s groups once (by Marker) when a batch fails because a name is missing', async () => {
     elbv2Mock
       .on(DescribeTargetGroupsCommand, { Names: ['shop-users-a', 'shop-users-b'] })
       .rejects(notFound())
-      .on(DescribeTargetGroupsCommand, { Names: ['shop-users-a'] })
-      .resolves({ TargetGroups: [tg('shop-users-a')] })
-      .on(DescribeTargetGroupsCommand, { Names: ['shop-users-b'] })
-      .rejects(notFound());
+      .on(DescribeTargetGroupsCommand, { Names: undefined, Marker: undefined })
+      .resolves({ TargetGroups: [tg('other-team-a'), tg('shop-users-a')], NextMarker: 'm2' })
+      .on(DescribeTargetGroupsCommand, { Names: undefined, Marker: 'm2' })
+      .resolves({ TargetGroups: [tg('other-team-b')] });
     const groups = await describeTargetGroupsByName(elbv2, ['shop-users-a', 'shop-users-b']);
     expect(groups.map((g) => g.name)).toEqual(['shop-users-a']);
     expect(elbv2Mock.commandCalls(DescribeTargetGroupsCommand)).toHaveLength(3);
+  });
+
+  it('batches names 20 to a call', async () => {
+    elbv2Mock.on(DescribeTargetGroupsCommand).callsFake((input: { Names: string[] }) => ({ TargetGroups: input.Names.map(tg) }));
+    const names = Array.from({ length: 25 }, (_, i) => `shop-s${i}-a`);
+    expect(await describeTargetGroupsByName(elbv2, names)).toHaveLength(25);
+    expect(elbv2Mock.commandCalls(DescribeTargetGroupsCommand).map((c) => c.args[0].input.Names?.length)).toEqual([20, 5]);
   });
 
   it('describes the listeners of a load balancer, all pages', async () => {

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { EcsServiceSpec } from '../../../desired-state/resources.js';
 import type { LiveService } from '../../../src/aws/ecs.js';
+import { appSpecRevision, appSpecTagValue } from '../../../reconcilers/deployment-group/appspec.js';
+import type { DeploymentSummary } from '../../../reconcilers/deployment-group/progress.js';
+import type { RolloutObservation } from '../../../reconcilers/deployment-group/rollout.js';
 import { planService, type LiveEcsService } from '../../../reconcilers/ecs-service/index.js';
 import type { Observation } from '../../../src/engine/types.js';
 
@@ -102,6 +105,87 @@ describe('planService', () => {
     expect(failed.failed).toMatch(/allowReplacement/);
     expect(failed.changes).toEqual([]);
     const replaced = planService({ spec: spec({ strategy: 'blue-green', allowReplacement: true }) }, observed(live()), ctx);
-    expect(replaced.changes.map((c) => c.action)).toEqual(['replace']);
+    expect(replaced.changes.map((c) => [c.action, c.payload])).toEqual([['replace', { kind: 'replace', from: 'ECS' }]]);
+    // Outputs of the old service would let dependents (the deployment group) name a service that is going away.
+    expect(replaced.outputs).toBeUndefined();
+    const leaving = planService({ spec: spec({ allowReplacement: true }) }, observed(live({ deploymentController: { type: 'CODE_DEPLOY' } })), { ...ctx, mode: 'apply' });
+    expect(leaving.changes.map((c) => c.payload)).toEqual([{ kind: 'replace', from: 'CODE_DEPLOY' }]);
+    expect(leaving.progressing).toMatch(/replacing ECS service shop-users: deployment controller CODE_DEPLOY -> ECS/);
+  });
+
+  it('waits while a deleted service drains, then creates it again', () => {
+    const plan = planService({ spec: spec({ strategy: 'blue-green', allowReplacement: true }) }, observed(live({ status: 'DRAINING' })), ctx);
+    expect(plan.changes).toEqual([]);
+    expect(plan.progressing).toMatch(/draining/);
+    expect(plan.outputs).toBeUndefined();
+  });
+});
+
+describe('planService: blue/green deployments', () => {
+  const TD2 = 'arn:aws:ecs:us-east-1:123456789012:task-definition/shop-users:2';
+  const TD3 = 'arn:aws:ecs:us-east-1:123456789012:task-definition/shop-users:3';
+  const pair = { targetGroupArn: 'arn:tg:a', alternateTargetGroupArn: 'arn:tg:b', containerName: 'users', containerPort: 8000 };
+  const bg = (overrides: Partial<EcsServiceSpec> = {}): EcsServiceSpec => spec({ strategy: 'blue-green', taskDefinitionArn: TD3, taskHash: 'h3', loadBalancer: pair, ...overrides });
+  const tagOf = (td: string): string => appSpecTagValue(appSpecRevision(bg(), td));
+  const bgLive = (overrides: Partial<LiveService> = {}, tags: Record<string, string> = {}): LiveService =>
+    live({ deploymentController: { type: 'CODE_DEPLOY' }, taskDefinition: TD2, loadBalancers: [{ targetGroupArn: 'arn:tg:a', containerName: 'users', containerPort: 8000 }], deploymentConfiguration: {}, ...overrides }, { 'converge:task-definition': TD2, ...tags });
+  const withRollout = (service: LiveService, rollout: RolloutObservation): Observation<LiveEcsService> => ({ live: { service, rollout }, owned: true, specHash: service.tagMap['converge:spec-hash'] });
+  const deployment = (overrides: Partial<DeploymentSummary>): DeploymentSummary => ({ id: 'd-AAAAAAAAA', application: 'shop', group: 'users', status: 'InProgress', taskDefinitionArn: TD3, ...overrides });
+
+  it('deploys a new revision through CodeDeploy and is Progressing in apply mode', () => {
+    const plan = planService({ spec: bg() }, withRollout(bgLive(), {}), { ...ctx, desiredHash: 'NEW', mode: 'apply' });
+    expect(plan.changes.map((c) => [c.action, c.payload])).toEqual([['deploy', { kind: 'deploy', taskDefinitionArn: TD3 }]]);
+    expect(plan.drift).toEqual([]);
+    expect(plan.progressing).toMatch(/starting a CodeDeploy deployment of shop-users:3/);
+    expect(planService({ spec: bg() }, withRollout(bgLive(), {}), { ...ctx, desiredHash: 'NEW', mode: 'plan' }).progressing).toBeUndefined();
+  });
+
+  it('starts nothing while a deployment of its group is active, but still sends a new desired count', () => {
+    const plan = planService({ spec: bg({ desiredCount: 5 }) }, withRollout(bgLive(), { active: deployment({}) }), { ...ctx, desiredHash: 'NEW' });
+    expect(plan.changes.map((c) => [c.action, c.payload])).toEqual([['update', { kind: 'update', fields: ['desiredCount'] }]]);
+    expect(plan.progressing).toMatch(/^deployment d-AAAAAAAAA InProgress/);
+    expect(plan.drift).toEqual([]);
+  });
+
+  it('is Failed for a revision whose deployment failed and never deploys it again', () => {
+    const service = bgLive({}, { 'converge:task-definition': TD3, 'converge:appspec': tagOf(TD3), 'converge:deployment': 'd-AAAAAAAAA' });
+    const plan = planService({ spec: bg() }, withRollout(service, { recorded: deployment({ status: 'Failed', error: 'HEALTH_CONSTRAINTS: x' }) }), ctx);
+    expect(plan.changes).toEqual([]);
+    expect(plan.drift).toEqual([]);
+    expect(plan.failed).toMatch(/d-AAAAAAAAA Failed.*does not retry this revision/);
+  });
+
+  it('deploys a newer revision after a failure', () => {
+    const TD4 = TD3.replace(':3', ':4');
+    const service = bgLive({}, { 'converge:task-definition': TD3, 'converge:appspec': tagOf(TD3), 'converge:deployment': 'd-AAAAAAAAA' });
+    const plan = planService({ spec: bg({ taskDefinitionArn: TD4 }) }, withRollout(service, { recorded: deployment({ status: 'Failed' }) }), { ...ctx, desiredHash: 'NEW' });
+    expect(plan.changes.map((c) => c.payload)).toEqual([{ kind: 'deploy', taskDefinitionArn: TD4 }]);
+    expect(plan.failed).toBeUndefined();
+  });
+
+  it('is in sync on the other group of the pair with the revision the last deployment set', () => {
+    const service = bgLive({ taskDefinition: TD3, loadBalancers: [{ targetGroupArn: 'arn:tg:b', containerName: 'users', containerPort: 8000 }] }, { 'converge:task-definition': TD3 });
+    expect(planService({ spec: bg() }, withRollout(service, { recorded: deployment({ status: 'Succeeded' }) }), ctx)).toMatchObject({ changes: [], drift: [] });
+  });
+
+  it('reports a task definition no deployment put there as drift and deploys the desired one', () => {
+    const service = bgLive({ taskDefinition: 'arn:aws:ecs:us-east-1:123456789012:task-definition/shop-users:9' }, { 'converge:task-definition': TD3, 'converge:appspec': tagOf(TD3), 'converge:deployment': 'd-AAAAAAAAA' });
+    const plan = planService({ spec: bg() }, withRollout(service, { recorded: deployment({ status: 'Succeeded' }) }), ctx);
+    expect(plan.drift.map((d) => d.field)).toEqual(['taskDefinition']);
+    expect(plan.changes.map((c) => c.action)).toEqual(['deploy']);
+    expect(planService({ spec: bg() }, withRollout(service, {}), { ...ctx, selfHeal: false }).changes).toEqual([]);
+  });
+
+  it('carries a network change through a deployment, never UpdateService', () => {
+    const service = bgLive({ taskDefinition: TD3 }, { 'converge:task-definition': TD3 });
+    const plan = planService({ spec: bg({ securityGroups: ['sg-2'] }) }, withRollout(service, {}), { ...ctx, desiredHash: 'NEW' });
+    expect(plan.changes.map((c) => [c.action, c.diffs.map((d) => d.field)])).toEqual([['deploy', ['securityGroups']]]);
+  });
+
+  it('reports a desired count changed behind its back as drift and corrects it without a deployment', () => {
+    const service = bgLive({ taskDefinition: TD3, desiredCount: 9 }, { 'converge:task-definition': TD3 });
+    const plan = planService({ spec: bg() }, withRollout(service, {}), ctx);
+    expect(plan.drift).toEqual([{ field: 'desiredCount', desired: 2, live: 9 }]);
+    expect(plan.changes.map((c) => c.action)).toEqual(['update']);
   });
 });
