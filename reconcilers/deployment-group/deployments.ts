@@ -2,6 +2,7 @@ import type { DeploymentGroupSpec, EcsServiceSpec } from '../../desired-state/re
 import { ACTIVE_DEPLOYMENT_STATUSES, batchGetDeployments, listDeploymentIds } from '../../src/aws/codedeploy.js';
 import type { LiveService } from '../../src/aws/ecs.js';
 import { AWS_TYPE_NAMES, type Owner, type ReconcileContext } from '../../src/engine/types.js';
+import { deploymentGroupsOfCycle } from '../codedeploy-app/cycle.js';
 import { servicesOfCycle } from '../task-definition/index.js';
 import { isFailedStatus, isTerminalStatus, summarizeDeployment, type DeploymentSummary } from './progress.js';
 import { SERVICE_DEPLOYMENT_TAG, type RolloutObservation } from './rollout.js';
@@ -118,9 +119,13 @@ export function recordedDeploymentId(service: LiveService | undefined): string |
 export async function rolloutOf(ctx: ReconcileContext, service: LiveService, serviceName: string): Promise<RolloutObservation | undefined> {
   const target = rolloutTargetOf(ctx.graph, serviceName);
   if (!target) return undefined;
-  const deployments = await deploymentsOfCycle(ctx);
+  const [deployments, groups] = await Promise.all([deploymentsOfCycle(ctx), deploymentGroupsOfCycle(ctx)]);
   const id = recordedDeploymentId(service);
-  return { active: deployments.active.get(groupKey(target.application, target.group)), recorded: id ? deployments.byId.get(id) : undefined };
+  return {
+    active: deployments.active.get(groupKey(target.application, target.group)),
+    recorded: id ? deployments.byId.get(id) : undefined,
+    groupMissing: groups !== undefined && !groups.groups.has(target.group),
+  };
 }
 
 /** Marks a deployment this process started or saw running: its end is news worth an event. */

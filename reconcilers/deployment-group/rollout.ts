@@ -11,6 +11,8 @@ export interface RolloutObservation {
   active?: DeploymentSummary;
   /** The deployment named by the service's `converge:deployment` tag, when CodeDeploy knows it. */
   recorded?: DeploymentSummary;
+  /** The service's deployment group does not exist (yet): a deployment would be refused. */
+  groupMissing?: boolean;
 }
 
 export interface RolloutInput {
@@ -29,7 +31,7 @@ export interface RolloutInput {
 
 export type RolloutDecision =
   | { kind: 'in-sync' }
-  | { kind: 'progressing'; message: string; deployment: DeploymentSummary }
+  | { kind: 'progressing'; message: string; deployment?: DeploymentSummary }
   | { kind: 'failed'; message: string; deployment: DeploymentSummary }
   /** Start a deployment; `drift` when the live service changed behind converge's back. */
   | { kind: 'deploy'; drift: boolean }
@@ -61,6 +63,9 @@ export function planRollout(input: RolloutInput): RolloutDecision {
     const note = `it ${what}${error}${rollback}; converge does not retry this revision: change the desired state (a new image or setting) to deploy again`;
     return { kind: 'failed', deployment: recorded, message: formatDeploymentMessage(recorded, note) };
   }
-  if (input.intended) return { kind: 'deploy', drift: false };
-  return input.selfHeal ? { kind: 'deploy', drift: true } : { kind: 'drift' };
+  const decision: RolloutDecision = input.intended ? { kind: 'deploy', drift: false } : input.selfHeal ? { kind: 'deploy', drift: true } : { kind: 'drift' };
+  if (decision.kind === 'deploy' && obs.groupMissing) {
+    return { kind: 'progressing', message: `waiting for the CodeDeploy deployment group to exist before deploying ${shortTaskDefinition(input.desiredTaskDefinitionArn) ?? 'the desired revision'}` };
+  }
+  return decision;
 }

@@ -1,4 +1,11 @@
-import { BatchGetDeploymentGroupsCommand, BatchGetDeploymentsCommand, CodeDeployClient, ListDeploymentsCommand, ListTagsForResourceCommand } from '@aws-sdk/client-codedeploy';
+import {
+  BatchGetDeploymentGroupsCommand,
+  BatchGetDeploymentsCommand,
+  CodeDeployClient,
+  ListDeploymentsCommand,
+  ListTagsForResourceCommand,
+  UpdateDeploymentGroupCommand,
+} from '@aws-sdk/client-codedeploy';
 import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { CreateTargetGroupCommand, DescribeListenersCommand, DescribeLoadBalancersCommand, ElasticLoadBalancingV2Client, ModifyListenerCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -7,6 +14,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { seedEnvironment, type SeedResult } from '../../../scripts/seed.js';
+import { waitForDeployments } from '../../../src/cli/wait.js';
 import { Controller, type CycleSummary } from '../../../src/controller.js';
 import type { ResourceResult } from '../../../src/engine/engine.js';
 import { captureLogs } from '../../support/log-capture.js';
@@ -34,7 +42,8 @@ function renderServices(original: string, edits: Edits): string {
 }
 
 describe('blue/green deployments through CodeDeploy (moto)', () => {
-  const moto = useMoto({ setProcessEnv: true, env: { CONVERGE_EMULATOR_DEPLOY_STEPS: '0' } });
+  // Certificates issue at once, so the whole example (gateway and frontend behind HTTPS ALBs) converges.
+  const moto = useMoto({ setProcessEnv: true, env: { CONVERGE_EMULATOR_DEPLOY_STEPS: '0', MOTO_ACM_VALIDATION_WAIT: '0' } });
   let seed: SeedResult;
   let original = '';
   let controller: Controller;
@@ -86,7 +95,11 @@ describe('blue/green deployments through CodeDeploy (moto)', () => {
     const first = await cycle('apply');
     expect(first.of(USERS)?.state).toBe('InSync');
     expect(first.summary.resources.filter((r) => r.state === 'Failed')).toEqual([]);
-    const groups = await cd.send(new BatchGetDeploymentGroupsCommand({ applicationName: 'shop', deploymentGroupNames: ['users', 'billing'] }));
+    // The HTTPS listeners (and so the gateway and frontend) wait a cycle or two for their certificates.
+    for (let i = 0; i < 4 && (await cycle('apply')).summary.awsWrites > 0; i += 1);
+    const groups = await cd.send(new BatchGetDeploymentGroupsCommand({ applicationName: 'shop', deploymentGroupNames: ['users', 'billing', 'gateway', 'web', 'orders'] }));
+    expect(groups.deploymentGroupsInfo?.map((g) => g.deploymentGroupName).sort()).toEqual(['billing', 'gateway', 'users', 'web']);
+    expect(groups.deploymentGroupsInfo?.find((g) => g.deploymentGroupName === 'web')?.deploymentConfigName).toBe('CodeDeployDefault.ECSCanary10Percent5Minutes');
     const users = groups.deploymentGroupsInfo?.find((g) => g.deploymentGroupName === 'users');
     const listener = await usersListener();
     expect(users).toMatchObject({
@@ -106,6 +119,7 @@ describe('blue/green deployments through CodeDeploy (moto)', () => {
 
     const second = await cycle('apply');
     expect(second.summary.awsWrites, JSON.stringify(second.summary.callsByOperation)).toBe(0);
+    expect(second.summary.resources.filter((r) => r.state !== 'InSync').map((r) => `${r.resource}: ${r.state} ${r.message ?? ''}`)).toEqual([]);
     // Steady state: one BatchGetDeploymentGroups and one ListDeployments; the tags are known.
     expect(Object.entries(second.summary.callsByOperation).filter(([op]) => op.startsWith('CodeDeploy:'))).toEqual([
       ['CodeDeploy:BatchGetDeploymentGroups', 1],
@@ -247,6 +261,27 @@ describe('blue/green deployments through CodeDeploy (moto)', () => {
     expect((await cycle('plan')).logs.ofEvent('drift')).toEqual([]);
   });
 
+  it('reports a deployment group setting changed behind its back as drift and corrects it', async () => {
+    await cd.send(
+      new UpdateDeploymentGroupCommand({
+        applicationName: 'shop',
+        currentDeploymentGroupName: 'web',
+        blueGreenDeploymentConfiguration: { terminateBlueInstancesOnDeploymentSuccess: { action: 'TERMINATE', terminationWaitTimeInMinutes: 1 }, deploymentReadyOption: { actionOnTimeout: 'CONTINUE_DEPLOYMENT' } },
+      }),
+    );
+    const plan = await cycle('plan');
+    expect(plan.logs.ofEvent('drift')).toEqual([
+      expect.objectContaining({ kind: 'Frontend', name: 'web', resource: 'AWS::CodeDeploy::DeploymentGroup web', field: 'terminateBlue', desired: 'TERMINATE after 15 min', live: 'TERMINATE after 1 min' }),
+    ]);
+    const apply = await cycle('apply');
+    expect(calls(apply.summary, 'CodeDeploy:UpdateDeploymentGroup')).toBe(1);
+    const web = await cd.send(new BatchGetDeploymentGroupsCommand({ applicationName: 'shop', deploymentGroupNames: ['web'] }));
+    expect(web.deploymentGroupsInfo?.[0]?.blueGreenDeploymentConfiguration?.terminateBlueInstancesOnDeploymentSuccess?.terminationWaitTimeInMinutes).toBe(15);
+    const after = await cycle('apply');
+    expect(after.logs.ofEvent('drift')).toEqual([]);
+    expect(after.summary.awsWrites).toBe(0);
+  });
+
   it('sends a desired count change to a blue/green service without a deployment', async () => {
     await publish({ usersImage: '1.4.5', usersDesiredCount: 4 });
     const { summary, of } = await cycle('apply');
@@ -288,5 +323,26 @@ describe('blue/green deployments through CodeDeploy (moto)', () => {
     const settled = await cycle('apply');
     expect(settled.of(BILLING)?.state).toBe('InSync');
     expect(settled.summary.awsWrites, JSON.stringify(settled.summary.callsByOperation)).toBe(0);
+  });
+
+  it('apply --wait follows the deployment it started to its end, and fails with a failed one', async () => {
+    const io = (lines: string[]) => ({ stdout: () => undefined, stderr: (text: string) => void lines.push(text) });
+    await moto.server.setDeploySteps(4);
+    await publish({ usersImage: '1.4.6', usersDesiredCount: 4, billingDeployment: '    allowReplacement: true\n' });
+    const started = await cycle('apply');
+    expect(calls(started.summary, 'CodeDeploy:CreateDeployment')).toBe(1);
+    const lines: string[] = [];
+    expect(await waitForDeployments(controller, started.summary, io(lines), { pollMs: 0, timeoutMs: 30_000 })).toBe(true);
+    const text = lines.join('');
+    expect(text).toMatch(/Service users\s+d-\w+\s+InProgress\s+traffic\s+\S+\s+elapsed\s+\S+\s+shop-users:\d+/);
+    expect(text).toMatch(/Service users: deployed/);
+
+    await moto.server.setDeploySteps(2);
+    await moto.server.failNextDeployment('users', { application: 'shop', code: 'HEALTH_CONSTRAINTS', message: 'unhealthy' });
+    await publish({ usersImage: '1.4.7', usersDesiredCount: 4, billingDeployment: '    allowReplacement: true\n' });
+    const failing = await cycle('apply');
+    const failed: string[] = [];
+    expect(await waitForDeployments(controller, failing.summary, io(failed), { pollMs: 0, timeoutMs: 30_000 })).toBe(false);
+    expect(failed.join('')).toMatch(/failed: Service users\s+d-\w+\s+Failed[\s\S]*HEALTH_CONSTRAINTS: unhealthy/);
   });
 });

@@ -299,8 +299,9 @@ describe('converge run (a child process against the emulator)', () => {
       ids.add(((await answer.json()) as { cycle: string }).cycle);
     }
     expect(ids.size).toBe(1);
+    // Usually `first` started a cycle and the burst queued one more; when an interval cycle was
+    // already running, `first` queued that one more and the burst joined it.
     const [extra] = [...ids];
-    expect(extra).not.toBe(first.cycle);
     const extraCycle = await daemon.waitFor((e) => e.event === 'cycle' && e.cycle === extra, 30_000, 'the extra cycle', from);
     expect(extraCycle.trigger).toBe('manual');
     // Nothing else was queued behind it: the next cycle (if any within 1.5 s) can only be an interval one, and it is not.
@@ -308,7 +309,7 @@ describe('converge run (a child process against the emulator)', () => {
     await sleep(1_500);
     expect(daemon.of('cycle', after).filter((e) => e.trigger === 'manual')).toHaveLength(0);
     const manual = daemon.of('cycle', from).filter((e) => e.trigger === 'manual').map((e) => e.cycle);
-    expect(manual).toEqual([first.cycle, extra]);
+    expect(manual).toEqual([...new Set([first.cycle, extra])]);
   }, 60_000);
 
   it('logs drift made with the AWS SDK and corrects it in the next cycle', async () => {

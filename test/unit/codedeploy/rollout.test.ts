@@ -74,6 +74,12 @@ describe('planRollout: the deployment state machine', () => {
     expect(decision).toEqual({ kind: 'deploy', drift: false });
   });
 
+  it('waits for a missing deployment group instead of a CreateDeployment CodeDeploy would refuse', () => {
+    const decision = planRollout(input({ observation: { groupMissing: true } }));
+    expect(decision).toMatchObject({ kind: 'progressing', message: expect.stringMatching(/deployment group to exist before deploying shop-users:6/) });
+    expect(planRollout(input({ liveMatches: true, observation: { groupMissing: true } }))).toEqual({ kind: 'in-sync' });
+  });
+
   it('calls a task definition no deployment of converge put there drift, and heals it only with selfHeal', () => {
     const succeeded = deployment({ status: 'Succeeded' });
     expect(planRollout(input({ intended: false, recordedAppSpec: 'A6', observation: { recorded: succeeded } }))).toEqual({ kind: 'deploy', drift: true });
