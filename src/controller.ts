@@ -8,7 +8,7 @@ import { openSource, type DesiredStateSource } from '../desired-state/source.js'
 import type { DesiredState } from '../desired-state/types.js';
 import { registry as defaultRegistry } from '../reconcilers/registry.js';
 import { withCallScope } from './aws/call-counter.js';
-import { createAwsClients, type AwsClientOptions, type AwsClients } from './aws/clients.js';
+import { createAwsClients, destroyAwsClients, type AwsClientOptions, type AwsClients } from './aws/clients.js';
 import { BackoffTracker } from './engine/backoff.js';
 import { MapCache, runEngine, type CycleResult, type ResourceResult } from './engine/engine.js';
 import type { AnyReconciler } from './engine/types.js';
@@ -24,7 +24,7 @@ export interface CycleSummary {
   revision?: string;
   /** The newest revision seen in the source, when it is not the enforced one. */
   rejectedRevision?: string;
-  outcome: 'converged' | 'changes-pending' | 'progressing' | 'error' | 'invalid';
+  outcome: 'converged' | 'changes-pending' | 'progressing' | 'error' | 'invalid' | 'aborted';
   startedAt: string;
   durationMs: number;
   changes: number;
@@ -88,7 +88,11 @@ export class Controller {
   /** Loads the newest desired state; an invalid revision is logged once and the last valid one kept. */
   async load(log: Logger): Promise<{ valid?: ValidState; invalid?: { revision: string; issues: DesiredStateIssue[] } }> {
     const { revision, files } = await this.source.load();
-    if (this.lastValid?.revision === revision) return { valid: this.lastValid };
+    if (this.lastValid?.revision === revision) {
+      // The source went back to the enforced revision: whatever was rejected is no longer pending.
+      this.invalidRevision = undefined;
+      return { valid: this.lastValid };
+    }
     if (this.invalidRevision?.revision === revision) return { valid: this.lastValid, invalid: this.invalidRevision };
     try {
       const state = parseDesiredState(files, revision);
@@ -106,6 +110,13 @@ export class Controller {
     if (this.invalidRevision?.revision === revision) return;
     this.invalidRevision = { revision, issues };
     log.error({ event: 'invalid-desired-state', revision, errors: issues }, `desired state revision ${revision} is invalid: ${issues.length} problem(s); nothing is written for it`);
+  }
+
+  /** Releases the SDK clients' sockets. */
+  close(): void {
+    destroyAwsClients(this.sourceClients);
+    for (const clients of this.regionClients.values()) destroyAwsClients(clients);
+    this.regionClients.clear();
   }
 
   clientsFor(region: string): AwsClients {
@@ -233,7 +244,7 @@ export class Controller {
       return { ...base, outcome: 'invalid', rejectedRevision: this.invalidRevision?.revision, changes: 0, drifts: 0, errors: result.issues.length, pending: 0, resources: [], invalid: result.issues };
     }
     const r = result.engineResult;
-    const outcome: CycleSummary['outcome'] = r.errors > 0 ? 'error' : r.pending > 0 ? 'changes-pending' : r.progressing > 0 ? 'progressing' : 'converged';
+    const outcome: CycleSummary['outcome'] = r.errors > 0 ? 'error' : r.aborted ? 'aborted' : r.pending > 0 ? 'changes-pending' : r.progressing > 0 ? 'progressing' : 'converged';
     return {
       ...base,
       revision: result.revision,

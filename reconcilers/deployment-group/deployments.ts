@@ -75,8 +75,11 @@ export function deploymentsOfCycle(ctx: ReconcileContext): Promise<DeploymentsOf
     const ours = new Set(targets.map((t) => groupKey(t.application, t.group)));
 
     const wanted = new Set<string>();
+    const listedActive = new Set<string>();
     for (const id of await listDeploymentIds(ctx.aws.codedeploy, { statuses: ACTIVE_DEPLOYMENT_STATUSES })) {
-      if (ctx.cache.get<KnownDeployment>(knownKey(id))?.foreign !== true) wanted.add(id);
+      if (ctx.cache.get<KnownDeployment>(knownKey(id))?.foreign === true) continue;
+      wanted.add(id);
+      listedActive.add(id);
     }
     for (const t of live) {
       const id = recordedDeploymentId(services.get(t.serviceName));
@@ -94,7 +97,11 @@ export function deploymentsOfCycle(ctx: ReconcileContext): Promise<DeploymentsOf
         ctx.cache.set<KnownDeployment>(knownKey(summary.id), { foreign: true });
         continue;
       }
-      if (isTerminalStatus(summary.status)) ctx.cache.set<KnownDeployment>(knownKey(summary.id), { foreign: false, summary });
+      if (isTerminalStatus(summary.status)) {
+        ctx.cache.set<KnownDeployment>(knownKey(summary.id), { foreign: false, summary: { ...summary } });
+        // Its end is news: the services, read before the deployments, may predate it.
+        if (listedActive.has(summary.id) || ctx.cache.get<boolean>(seenKey(summary.id)) === true) summary.endedThisCycle = true;
+      }
       result.byId.set(summary.id, summary);
       if (!isTerminalStatus(summary.status)) {
         const key = groupKey(summary.application, summary.group);

@@ -23,6 +23,11 @@ export interface DeploymentSummary {
   error?: string;
   /** The deployment CodeDeploy started to roll this one back. */
   rollbackDeploymentId?: string;
+  /**
+   * It ended while this cycle observed (converge saw it running before): the ECS service was read
+   * earlier in the cycle and may not show its result yet.
+   */
+  endedThisCycle?: boolean;
 }
 
 const TERMINAL = new Set(['Succeeded', 'Failed', 'Stopped']);

@@ -63,6 +63,10 @@ export function planRollout(input: RolloutInput): RolloutDecision {
     const note = `it ${what}${error}${rollback}; converge does not retry this revision: change the desired state (a new image or setting) to deploy again`;
     return { kind: 'failed', deployment: recorded, message: formatDeploymentMessage(recorded, note) };
   }
+  // The service was read before the deployment ended: what it put in place shows from the next cycle.
+  if (recorded?.endedThisCycle && recorded.status === 'Succeeded' && input.recordedAppSpec === input.desiredAppSpec) {
+    return { kind: 'progressing', deployment: recorded, message: formatDeploymentMessage(recorded, 'it ended while converge was looking; the service shows its result from the next cycle') };
+  }
   const decision: RolloutDecision = input.intended ? { kind: 'deploy', drift: false } : input.selfHeal ? { kind: 'deploy', drift: true } : { kind: 'drift' };
   if (decision.kind === 'deploy' && obs.groupMissing) {
     return { kind: 'progressing', message: `waiting for the CodeDeploy deployment group to exist before deploying ${shortTaskDefinition(input.desiredTaskDefinitionArn) ?? 'the desired revision'}` };

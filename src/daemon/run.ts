@@ -109,7 +109,7 @@ export async function runDaemon(args: string[]): Promise<number> {
     'converge daemon starting',
   );
 
-  const { daemon } = createDaemon({ ...settings, log, triggerToken: token.token, processMetrics: true });
+  const { daemon, controller } = createDaemon({ ...settings, log, triggerToken: token.token, processMetrics: true });
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
     signals += 1;
@@ -140,6 +140,7 @@ export async function runDaemon(args: string[]): Promise<number> {
   await daemon.stopped;
   for (const signal of SIGNALS) process.off(signal, onSignal);
   output.close();
+  controller.close();
   // Calls abandoned after the shutdown timeout may still hold sockets open: do not let them keep the process.
   setTimeout(() => process.exit(process.exitCode ?? 0), 2_000).unref();
   return 0;

@@ -130,6 +130,11 @@ export async function runEngine(options: EngineOptions, input: RunInput): Promis
         break;
       }
       await mapLimit(level, options.concurrency ?? 8, async (resource) => {
+        // Checked per resource: an abort stops new work at once, calls in flight finish.
+        if (input.signal?.aborted) {
+          aborted = true;
+          return;
+        }
         const result = await reconcileOne(resource, reconciler, observed.get(resource.id), ctx, options, input, results, log);
         results.set(resource.id, result.result);
         if (result.outputs) outputs.set(resource.id, result.outputs);

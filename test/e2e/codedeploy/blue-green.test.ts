@@ -135,7 +135,7 @@ describe('blue/green deployments through CodeDeploy (moto)', () => {
     expect(calls(summary, 'ECS:UpdateService')).toBe(0);
     expect(of(USERS)?.state).toBe('Progressing');
     const created = logs.ofEvent('deployment');
-    expect(created).toEqual([expect.objectContaining({ level: 'info', kind: 'Service', name: 'users', status: 'Created', deploymentId: expect.stringMatching(/^d-/) })]);
+    expect(created).toEqual([expect.objectContaining({ level: 'info', kind: 'Service', name: 'users', status: 'Created', deploymentId: expect.stringMatching(/^d-/) as unknown })]);
 
     const id = String(created[0]?.deploymentId);
     const info = (await cd.send(new BatchGetDeploymentsCommand({ deploymentIds: [id] }))).deploymentsInfo?.[0];
@@ -175,7 +175,7 @@ describe('blue/green deployments through CodeDeploy (moto)', () => {
       const { summary, logs, of } = await cycle('apply', fresh);
       expect(calls(summary, 'CodeDeploy:CreateDeployment')).toBe(0);
       expect(summary.awsWrites, JSON.stringify(summary.callsByOperation)).toBe(0);
-      expect(of(USERS)).toMatchObject({ state: 'Progressing', message: expect.stringMatching(/^deployment d-\w+ (Created|InProgress)/) });
+      expect(of(USERS)).toMatchObject({ state: 'Progressing', message: expect.stringMatching(/^deployment d-\w+ (Created|InProgress)/) as unknown });
       expect(logs.ofEvent('drift').filter((e) => e.name === 'users')).toEqual([]);
     }
   });
@@ -193,7 +193,7 @@ describe('blue/green deployments through CodeDeploy (moto)', () => {
     expect(service?.loadBalancers?.[0]?.targetGroupArn).toMatch(/shop-users-b/);
     expect(service?.taskDefinition).toBe((await latestUsersTask())?.taskDefinitionArn);
     const listener = await usersListener();
-    expect(listener.groups).toEqual([expect.objectContaining({ arn: expect.stringMatching(/shop-users-b/), weight: 100 }), expect.objectContaining({ arn: expect.stringMatching(/shop-users-a/), weight: 0 })]);
+    expect(listener.groups).toEqual([expect.objectContaining({ arn: expect.stringMatching(/shop-users-b/) as unknown, weight: 100 }), expect.objectContaining({ arn: expect.stringMatching(/shop-users-a/) as unknown, weight: 0 })]);
 
     for (const fresh of [false, true]) {
       const again = await cycle(fresh ? 'plan' : 'apply', fresh);
@@ -213,7 +213,7 @@ describe('blue/green deployments through CodeDeploy (moto)', () => {
 
     const next = await cycle('apply');
     expect(calls(next.summary, 'CodeDeploy:CreateDeployment')).toBe(0);
-    expect(next.of(USERS)).toMatchObject({ state: 'Failed', message: expect.stringContaining(`deployment ${id} Failed`) });
+    expect(next.of(USERS)).toMatchObject({ state: 'Failed', message: expect.stringContaining(`deployment ${id} Failed`) as unknown });
     expect(next.of(USERS)?.message).toMatch(/HEALTH_CONSTRAINTS.*rolled back by d-/);
     expect(next.logs.ofEvent('deployment')).toEqual([expect.objectContaining({ level: 'error', kind: 'Service', name: 'users', deploymentId: id, status: 'Failed' })]);
     expect(next.logs.ofEvent('drift').filter((e) => e.name === 'users')).toEqual([]);
@@ -295,7 +295,7 @@ describe('blue/green deployments through CodeDeploy (moto)', () => {
   it('refuses a strategy switch without allowReplacement and changes nothing', async () => {
     await publish({ usersImage: '1.4.5', usersDesiredCount: 4, billingDeployment: '    strategy: rolling\n' });
     const { summary, of } = await cycle('apply');
-    expect(of(BILLING)).toMatchObject({ state: 'Failed', message: expect.stringMatching(/allowReplacement/) });
+    expect(of(BILLING)).toMatchObject({ state: 'Failed', message: expect.stringMatching(/allowReplacement/) as unknown });
     expect(summary.awsWrites, JSON.stringify(summary.callsByOperation)).toBe(0);
     const billing = (await ecs.send(new DescribeServicesCommand({ cluster: 'shop', services: ['shop-billing'] }))).services?.[0];
     expect(billing?.deploymentController?.type).toBe('CODE_DEPLOY');

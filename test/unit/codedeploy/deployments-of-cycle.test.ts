@@ -1,4 +1,4 @@
-import { BatchGetDeploymentsCommand, CodeDeployClient, ListDeploymentsCommand, type DeploymentInfo } from '@aws-sdk/client-codedeploy';
+import { BatchGetDeploymentGroupsCommand, BatchGetDeploymentsCommand, CodeDeployClient, ListDeploymentsCommand, type DeploymentInfo } from '@aws-sdk/client-codedeploy';
 import { DescribeServicesCommand, ECSClient, type Service } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
@@ -72,6 +72,7 @@ beforeEach(() => {
   cd.reset();
   ecs.reset();
   byId.clear();
+  cd.on(BatchGetDeploymentGroupsCommand).resolves({ deploymentGroupsInfo: [{ deploymentGroupName: 'users' }, { deploymentGroupName: 'web' }] });
   cd.on(BatchGetDeploymentsCommand).callsFake((input: { deploymentIds: string[] }) => ({ deploymentsInfo: input.deploymentIds.flatMap((id) => byId.get(id) ?? []) }));
 });
 
@@ -100,6 +101,7 @@ describe('deploymentsOfCycle', () => {
     const users = await rolloutOf(first.ctx, { ...service('users'), tagMap: { 'converge:deployment': 'd-USERS0001' } }, 'shop-users');
     expect(users?.active?.id).toBe('d-USERS0001');
     expect(users?.recorded?.id).toBe('d-USERS0001');
+    expect(users?.groupMissing).toBe(false);
     expect(first.logs.ofEvent('deployment')).toEqual([]);
 
     // Cycle 2: the deployment ended; it is no longer listed but still recorded on the service.
@@ -110,7 +112,7 @@ describe('deploymentsOfCycle', () => {
     const two = await deploymentsOfCycle(second.ctx);
     expect(cd.commandCalls(BatchGetDeploymentsCommand).map((c) => c.args[0].input.deploymentIds)).toEqual([['d-USERS0001']]);
     expect(two.active.size).toBe(0);
-    expect(two.byId.get('d-USERS0001')?.status).toBe('Succeeded');
+    expect(two.byId.get('d-USERS0001')).toMatchObject({ status: 'Succeeded', endedThisCycle: true });
     expect(second.logs.ofEvent('deployment')).toEqual([
       expect.objectContaining({ level: 'info', event: 'deployment', kind: 'Service', name: 'users', resource: 'AWS::ECS::Service shop-users', deploymentId: 'd-USERS0001', status: 'Succeeded' }),
     ]);
@@ -120,7 +122,8 @@ describe('deploymentsOfCycle', () => {
     const third = context(cache);
     const three = await deploymentsOfCycle(third.ctx);
     expect(cd.calls()).toHaveLength(1);
-    expect(three.byId.get('d-USERS0001')?.status).toBe('Succeeded');
+    expect(three.byId.get('d-USERS0001')).toMatchObject({ status: 'Succeeded' });
+    expect(three.byId.get('d-USERS0001')?.endedThisCycle).toBeUndefined();
     expect(third.logs.ofEvent('deployment')).toEqual([]);
   });
 
@@ -132,6 +135,8 @@ describe('deploymentsOfCycle', () => {
     const { ctx, logs } = context(cache);
     const result = await deploymentsOfCycle(ctx);
     expect(result.byId.get('d-FAILED001')).toMatchObject({ status: 'Failed', error: 'HEALTH_CONSTRAINTS: tasks failed' });
+    // Never seen running by this process: its end is old news.
+    expect(result.byId.get('d-FAILED001')?.endedThisCycle).toBeUndefined();
     expect(logs.ofEvent('deployment')).toEqual([expect.objectContaining({ level: 'error', name: 'users', deploymentId: 'd-FAILED001', status: 'Failed' })]);
 
     cd.resetHistory();

@@ -74,9 +74,16 @@ describe('planRollout: the deployment state machine', () => {
     expect(decision).toEqual({ kind: 'deploy', drift: false });
   });
 
+  it('gives a deployment that ended while the cycle observed one cycle for the service to show its result', () => {
+    const ended = deployment({ status: 'Succeeded', endedThisCycle: true });
+    expect(planRollout(input({ intended: false, recordedAppSpec: 'A6', observation: { recorded: ended } }))).toMatchObject({ kind: 'progressing' });
+    expect(planRollout(input({ intended: false, recordedAppSpec: 'A6', observation: { recorded: { ...ended, endedThisCycle: false } } }))).toEqual({ kind: 'deploy', drift: true });
+    expect(planRollout(input({ recordedAppSpec: 'A6', observation: { recorded: { ...ended, status: 'Failed' } } })).kind).toBe('failed');
+  });
+
   it('waits for a missing deployment group instead of a CreateDeployment CodeDeploy would refuse', () => {
     const decision = planRollout(input({ observation: { groupMissing: true } }));
-    expect(decision).toMatchObject({ kind: 'progressing', message: expect.stringMatching(/deployment group to exist before deploying shop-users:6/) });
+    expect(decision).toMatchObject({ kind: 'progressing', message: expect.stringMatching(/deployment group to exist before deploying shop-users:6/) as unknown });
     expect(planRollout(input({ liveMatches: true, observation: { groupMissing: true } }))).toEqual({ kind: 'in-sync' });
   });
 
