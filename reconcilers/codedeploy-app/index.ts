@@ -11,6 +11,8 @@ export interface LiveApplication {
   computePlatform?: string;
   /** Known when the account of the cycle is known (the tag API needs the ARN). */
   arn?: string;
+  /** No workload deploys blue/green: nothing needs the application, nothing is read or created. */
+  unused?: boolean;
 }
 
 type Payload = { kind: 'create' };
@@ -19,6 +21,7 @@ const outputsOf = (live: LiveApplication): Outputs => ({ name: live.name, arn: l
 
 export function planApplication(desired: { spec: CodeDeployAppSpec }, observed: Observation<LiveApplication> | undefined, _ctx?: PlanContext): ResourcePlan {
   const name = desired.spec.applicationName;
+  if (observed?.live.unused) return { changes: [], drift: [] };
   if (!observed) {
     return {
       changes: [{ action: 'create', diffs: [{ field: 'applicationName', desired: name, live: undefined }], payload: { kind: 'create' } satisfies Payload, summary: `create the CodeDeploy application ${name} (ECS)` }],
@@ -49,9 +52,13 @@ export const codeDeployAppReconciler: ResourceReconciler<CodeDeployAppSpec, Live
     const groups = await deploymentGroupsOfCycle(ctx);
     for (const d of desired) {
       const name = d.spec.applicationName;
-      if (groups && !groups.applicationExists) continue;
+      if (!groups) {
+        out.set(d.id, { live: { name, unused: true }, owned: true });
+        continue;
+      }
+      if (!groups.applicationExists) continue;
       // A deployment group carries its application's compute platform: no call of its own then.
-      let platform = [...(groups?.groups.values() ?? [])].find((g) => g.applicationName === name && g.computePlatform)?.computePlatform;
+      let platform = [...groups.groups.values()].find((g) => g.applicationName === name && g.computePlatform)?.computePlatform;
       if (!platform) {
         const app = await getApplication(ctx.aws.codedeploy, name);
         if (!app) continue;

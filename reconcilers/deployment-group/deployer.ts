@@ -33,17 +33,14 @@ export async function deployBlueGreen(spec: EcsServiceSpec, taskDefinitionArn: s
   if (!target) throw new Error(`ECS service ${spec.serviceName} has no deployment group in the desired state: cannot deploy ${taskDefinitionArn}`);
   const revision = appSpecRevision(spec, taskDefinitionArn);
   const description = `converge: ${shortTaskDefinition(taskDefinitionArn) ?? taskDefinitionArn}`.slice(0, 100);
-  let deploymentId: string;
-  try {
-    deploymentId = await createDeployment(ctx.aws.codedeploy, {
-      applicationName: target.application,
-      deploymentGroupName: target.group,
-      revision: { revisionType: 'AppSpecContent', appSpecContent: { content: revision.content, sha256: revision.sha256 } },
-      description,
-    });
-  } catch (error) {
-    throw new Error(`create CodeDeploy deployment of ${spec.serviceName} in ${target.application}/${target.group}`, { cause: error });
-  }
+  // An error goes to the engine as is: it names the resource and classifies the AWS error (a
+  // deployment someone started since the cycle observed is DeploymentLimitExceeded: a conflict).
+  const deploymentId = await createDeployment(ctx.aws.codedeploy, {
+    applicationName: target.application,
+    deploymentGroupName: target.group,
+    revision: { revisionType: 'AppSpecContent', appSpecContent: { content: revision.content, sha256: revision.sha256 } },
+    description,
+  });
   rememberDeploymentSeen(ctx, deploymentId);
   ctx.log
     .child({ kind: target.owner.kind, name: target.owner.name, resource: target.resource })

@@ -9,7 +9,7 @@ export interface LogEvent {
 }
 
 /** A root logger whose JSON lines are parsed into `events`, for assertions on log events. */
-export function captureLogs(): { log: Logger; events: LogEvent[]; ofEvent(name: string): LogEvent[] } {
+export function captureLogs(): { log: Logger; events: LogEvent[]; ofEvent: (name: string) => LogEvent[] } {
   const events: LogEvent[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _encoding, callback) {

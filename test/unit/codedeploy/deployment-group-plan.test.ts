@@ -194,6 +194,9 @@ describe('planApplication', () => {
     expect(planApplication(app, undefined).changes.map((c) => c.action)).toEqual(['create']);
     expect(planApplication(app, { live: { name: 'shop', computePlatform: 'ECS', arn }, owned: true })).toMatchObject({ changes: [], drift: [], outputs: { name: 'shop', arn } });
   });
+  it('neither reads nor creates an application no workload needs', () => {
+    expect(planApplication(app, { live: { name: 'shop', unused: true }, owned: true })).toEqual({ changes: [], drift: [] });
+  });
   it('refuses an application of another compute platform or owner', () => {
     expect(planApplication(app, { live: { name: 'shop', computePlatform: 'Server', arn }, owned: true }).failed).toMatch(/compute platform Server/);
     expect(planApplication(app, { live: { name: 'shop', computePlatform: 'ECS', arn }, owned: false }).conflict).toBeDefined();
