@@ -1,5 +1,5 @@
 import type { TargetGroupHealthCheck, TargetGroupSpec } from '../../desired-state/resources.js';
-import { addTags, createTargetGroup, describeTargetGroupsByName, modifyTargetGroupHealthCheck, type LiveTargetGroup } from '../../src/aws/elbv2.js';
+import { addTags, createTargetGroup, describeTargetGroupsByName, modifyTargetGroupHealthCheck, type HealthCheckInput, type LiveTargetGroup } from '../../src/aws/elbv2.js';
 import { SPEC_HASH_TAG, type FieldDiff, type Observation, type Outputs, type PlanContext, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
 import { elbv2TagsOf, rememberElbv2Tags } from '../load-balancer/elbv2-tags.js';
 import { conflictPlan, isOwned, planUpdate, sameValue } from '../shared/diff.js';
@@ -71,15 +71,7 @@ export function healthCheckViolations(spec: TargetGroupSpec): string[] {
   return out;
 }
 
-interface HealthCheckFields {
-  protocol: string;
-  path: string;
-  intervalSeconds: number;
-  timeoutSeconds: number;
-  healthyThreshold: number;
-  unhealthyThreshold: number;
-  matcher: string;
-}
+type HealthCheckFields = HealthCheckInput;
 
 const HEALTH_CHECK_FIELDS = ['protocol', 'path', 'intervalSeconds', 'timeoutSeconds', 'healthyThreshold', 'unhealthyThreshold', 'matcher'] as const;
 

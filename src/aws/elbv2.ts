@@ -300,15 +300,8 @@ export async function setSecurityGroups(elbv2: ElasticLoadBalancingV2Client, arn
   await elbv2.send(new SetSecurityGroupsCommand({ LoadBalancerArn: arn, SecurityGroups: securityGroups }));
 }
 
-export interface HealthCheckInput {
-  protocol: string;
-  path: string;
-  intervalSeconds: number;
-  timeoutSeconds: number;
-  healthyThreshold: number;
-  unhealthyThreshold: number;
-  matcher: string;
-}
+/** A health check as converge sets it (the port is always the traffic port). */
+export type HealthCheckInput = Omit<LiveHealthCheck, 'port'>;
 
 export interface CreateTargetGroupInput {
   name: string;
