@@ -15,6 +15,8 @@ export const NAME_PATTERN = /^[a-z][a-z0-9-]*[a-z0-9]$/;
 export const MAX_NAME_LENGTH = 40;
 
 export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
+/** KrakenD endpoints take only these; HEAD and OPTIONS stay valid in CORS settings. */
+export const ROUTE_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
 export const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
@@ -570,14 +572,18 @@ const backendPathSchema = z.string().superRefine((path, ctx) => {
   if (problem) ctx.addIssue({ code: 'custom', message: problem, input: undefined });
 });
 
-const methodsSchema = z
-  .array(oneOf(HTTP_METHODS, 'an HTTP method'))
-  .refine((methods) => methods.length > 0, { error: `needs at least one method (${HTTP_METHODS.join(', ')})`, ...onLists })
-  .superRefine(uniqueItems('method'), onLists);
+function methodListSchema<const T extends readonly [string, ...string[]]>(allowed: T, what: string) {
+  return z
+    .array(oneOf(allowed, what))
+    .refine((methods) => methods.length > 0, { error: `needs at least one method (${allowed.join(', ')})`, ...onLists })
+    .superRefine(uniqueItems('method'), onLists);
+}
+const methodsSchema = methodListSchema(HTTP_METHODS, 'an HTTP method');
+const routeMethodsSchema = methodListSchema(ROUTE_METHODS, 'a method the gateway routes');
 
 export const routeSchema = strictObject({
   path: routePathSchema,
-  methods: methodsSchema,
+  methods: routeMethodsSchema,
   backendPath: backendPathSchema.optional(),
 }).superRefine(
   (route, ctx) => {

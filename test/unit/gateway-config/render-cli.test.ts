@@ -76,13 +76,14 @@ describe('converge gateway render', () => {
     expect(result.stderr).toContain('using the placeholder shop-services.nlb.invalid');
   }, 30_000);
 
-  it('exits 1 naming the service and route of a route set KrakenD rejects', async () => {
+  it('exits 1 naming the service and route of a method KrakenD cannot route', async () => {
     const dir = copyExample('head-route', (text) => text.replace('- { path: /users, methods: [GET, POST] }', '- { path: /users, methods: [GET, POST, HEAD] }'));
     const result = await run('render', '--source', dir, '--nlb-dns', NLB);
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
-    expect(result.stderr).toContain('HEAD /users');
-    expect(result.stderr).toContain('Service users');
+    expect(result.stderr).toContain('Service/users');
+    expect(result.stderr).toContain('spec.routes[0].methods[2]');
+    expect(result.stderr).toContain('"HEAD"');
   });
 
   it('exits 1 with the loader errors for invalid desired state', async () => {
