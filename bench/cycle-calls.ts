@@ -61,7 +61,7 @@ async function measure(services: number): Promise<Row> {
     const started = performance.now();
     const steady = await daemon.runCycle({ mode: 'apply', trigger: 'interval' });
     const daemonMs = performance.now() - started;
-    const cli = await new Controller({ source, log }).runCycle({ mode: 'plan', trigger: 'cli' });
+    const cli = await new Controller({ source, log }).runCycle({ mode: 'plan', trigger: 'manual' });
     return { services, workloads: services + 2, firstApply: first.awsCalls, cliSteady: cli.awsCalls, daemonSteady: steady.awsCalls, daemonMs, byOperation: steady.callsByOperation };
   } finally {
     rmSync(dir, { recursive: true, force: true });

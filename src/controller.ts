@@ -14,7 +14,8 @@ import { MapCache, runEngine, type CycleResult, type ResourceResult } from './en
 import type { AnyReconciler } from './engine/types.js';
 import { stableStringify } from './util/hash.js';
 
-export type Trigger = 'interval' | 'manual' | 'source-change' | 'startup' | 'cli';
+/** What started a cycle; a CLI command counts as manual. */
+export type Trigger = 'interval' | 'manual' | 'source-change' | 'startup';
 
 export interface CycleSummary {
   cycle: string;

@@ -1,3 +1,4 @@
+import { shortHash } from '../../src/util/hash.js';
 import type { CreateServiceCommandInput, UpdateServiceCommandInput } from '@aws-sdk/client-ecs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EcsServiceSpec } from '../../desired-state/resources.js';
@@ -100,6 +101,8 @@ export function buildCreateServiceInput(spec: EcsServiceSpec, tags: Record<strin
   return {
     cluster: spec.clusterName,
     serviceName: spec.serviceName,
+    // A retried CreateService (a timeout after AWS created it) returns the same service instead of failing.
+    clientToken: shortHash({ cluster: spec.clusterName, service: spec.serviceName, spec: tags[SPEC_HASH_TAG] ?? '' }, 32),
     taskDefinition: resolved(spec.taskDefinitionArn),
     desiredCount: spec.desiredCount,
     launchType: 'FARGATE',

@@ -104,7 +104,7 @@ async function planOrApply(mode: 'plan' | 'apply', args: string[], io: CliIo): P
   const json = values.json === true;
   const log: Logger = createLogger(json ? { destination: pino.destination({ dest: 2, sync: true }) } : {});
   const controller = new Controller({ source: sourceOf(values), log, artifacts: values.artifacts });
-  const summary = await controller.runCycle({ mode, trigger: 'cli' });
+  const summary = await controller.runCycle({ mode, trigger: 'manual' });
   if (json) io.stdout(`${JSON.stringify(planJson(summary), null, 2)}\n`);
   else io.stderr(`${formatPlan(summary)}\n`);
   if (mode === 'apply' && values.wait === true && summary.outcome !== 'invalid' && summary.outcome !== 'error') {

@@ -15,7 +15,7 @@ export interface WaitOptions {
 
 /** What `apply --wait` needs of the controller: read-only cycles. */
 export interface WaitController {
-  runCycle(input: { mode: 'plan'; trigger: 'cli' }): Promise<CycleSummary>;
+  runCycle(input: { mode: 'plan'; trigger: 'manual' }): Promise<CycleSummary>;
 }
 
 const label = (r: ResourceResult): string => `${r.kind} ${r.name}`;
@@ -81,6 +81,6 @@ export async function waitForDeployments(controller: WaitController, first: Cycl
       return false;
     }
     await pause(pollMs);
-    summary = await controller.runCycle({ mode: 'plan', trigger: 'cli' });
+    summary = await controller.runCycle({ mode: 'plan', trigger: 'manual' });
   }
 }

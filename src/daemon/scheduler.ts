@@ -18,7 +18,7 @@ export class SchedulerStoppedError extends Error {
 }
 
 /** When triggers collapse into one cycle, it carries the one that matters most to a reader of the logs. */
-const TRIGGER_PRIORITY: Record<Trigger, number> = { manual: 4, 'source-change': 3, startup: 2, interval: 1, cli: 0 };
+const TRIGGER_PRIORITY: Record<Trigger, number> = { manual: 4, 'source-change': 3, startup: 2, interval: 1 };
 
 export interface CycleRun {
   cycle: string;

@@ -71,7 +71,7 @@ describe('blue/green deployments through CodeDeploy (moto)', () => {
     const logs = fresh ? captureLogs() : controllerLogs;
     const from = logs.events.length;
     const c = fresh ? new Controller({ source: seed.source, log: logs.log }) : controller;
-    const summary = await c.runCycle({ mode, trigger: 'cli' });
+    const summary = await c.runCycle({ mode, trigger: 'manual' });
     const events = logs.events.slice(from);
     return {
       summary,

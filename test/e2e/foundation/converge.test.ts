@@ -20,7 +20,7 @@ describe('converge on the example environment (moto)', () => {
 
   const cycle = async (mode: 'plan' | 'apply') => {
     const logs = captureLogs();
-    const summary = await new Controller({ source, log: logs.log }).runCycle({ mode, trigger: 'cli' });
+    const summary = await new Controller({ source, log: logs.log }).runCycle({ mode, trigger: 'manual' });
     return { summary, logs };
   };
 

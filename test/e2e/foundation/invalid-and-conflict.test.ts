@@ -49,7 +49,7 @@ describe('invalid desired state is rejected before any write (moto)', () => {
 
   it.each(INVALID)('$name', async ({ file, from, to, path, message }) => {
     const { log, ofEvent } = captureLogs();
-    const summary = await new Controller({ source: mutatedExample(file, from, to), log }).runCycle({ mode: 'apply', trigger: 'cli' });
+    const summary = await new Controller({ source: mutatedExample(file, from, to), log }).runCycle({ mode: 'apply', trigger: 'manual' });
     expect(summary.outcome).toBe('invalid');
     expect(summary.awsWrites).toBe(0);
     expect(summary.awsCalls).toBe(0);
@@ -73,7 +73,7 @@ describe('a same-named resource without the ownership tags (moto)', () => {
     const logs = new CloudWatchLogsClient(moto.clientConfig);
     await logs.send(new CreateLogGroupCommand({ logGroupName: '/ecs/shop/users', tags: { team: 'someone-else' } }));
     const capture = captureLogs();
-    const summary = await new Controller({ source, log: capture.log }).runCycle({ mode: 'apply', trigger: 'cli' });
+    const summary = await new Controller({ source, log: capture.log }).runCycle({ mode: 'apply', trigger: 'manual' });
     const conflict = summary.resources.find((r) => r.id === 'log-group//ecs/shop/users');
     expect(conflict?.state).toBe('Conflict');
     expect(capture.ofEvent('conflict')).toEqual([expect.objectContaining({ level: 'warn', resource: 'AWS::Logs::LogGroup /ecs/shop/users' })]);

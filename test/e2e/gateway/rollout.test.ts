@@ -65,7 +65,7 @@ describe(`gateway configuration rollout (moto, ${blueGreen ? 'blue/green' : 'rol
     // One controller for the whole file, as the daemon runs: its caches are part of the steady state.
     controller ??= new Controller({ source: seed.source, log: logs.log });
     const start = logs.events.length;
-    const summary = await controller.runCycle({ mode, trigger: 'cli' });
+    const summary = await controller.runCycle({ mode, trigger: 'manual' });
     return { summary, events: logs.events.slice(start), gatewayConfig: summary.resources.find((r) => r.id === GATEWAY_CONFIG) };
   }
 

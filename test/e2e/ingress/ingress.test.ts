@@ -47,7 +47,7 @@ describe('ingress of the example environment (moto)', () => {
 
   const cycle = async (mode: 'plan' | 'apply', using: Controller = controller): Promise<{ summary: CycleSummary; events: LogEvent[] }> => {
     const from = logs.events.length;
-    const summary = await using.runCycle({ mode, trigger: 'cli' });
+    const summary = await using.runCycle({ mode, trigger: 'manual' });
     return { summary, events: logs.events.slice(from) };
   };
   const stateOf = (summary: CycleSummary, id: string) => summary.resources.find((r) => r.id === id);

@@ -18,7 +18,7 @@ const users = (state: ResourceResult['state'], message?: string, deployed = fals
 
 const summary = (resources: ResourceResult[]): CycleSummary => ({
   cycle: 'c',
-  trigger: 'cli',
+  trigger: 'manual',
   mode: 'plan',
   outcome: 'converged',
   startedAt: new Date(0).toISOString(),
