@@ -1,7 +1,7 @@
-import { shortHash } from '../../src/util/hash.js';
 import type { CreateServiceCommandInput, UpdateServiceCommandInput } from '@aws-sdk/client-ecs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EcsServiceSpec } from '../../desired-state/resources.js';
+import { shortHash } from '../../src/util/hash.js';
 import { createService, deleteService, describeServices, tagEcsResource, updateService, type LiveService } from '../../src/aws/ecs.js';
 import { toLowerKeyValueTags } from '../../src/aws/tags.js';
 import { resolved, SPEC_HASH_TAG, type ApplyContext, type Change, type DesiredResource, type FieldDiff, type Observation, type Outputs, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';

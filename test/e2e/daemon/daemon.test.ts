@@ -6,12 +6,11 @@
  */
 import { DescribeServicesCommand, ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedEnvironment, type SeedResult } from '../../../scripts/seed.js';
 import { useMoto } from '../../support/moto.js';
@@ -223,9 +222,8 @@ describe('converge run (a child process against the emulator)', () => {
   const servicesWithUsers = (count: number): string => services.replace(/(name: users[\s\S]*?desiredCount: )2/, `$1${count}`);
 
   beforeAll(async () => {
-    // The daemon runs from dist/, as users run it: compile once for this file.
-    const built = await promisify(execFile)('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, timeout: 240_000 }).catch((error: { stdout?: string }) => error);
-    if (!existsSync(join(ROOT, 'dist', 'src', 'daemon', 'run.js'))) throw new Error(`the build produced no daemon:\n${built.stdout ?? ''}`);
+    // The daemon runs from dist/, as users run it: test/support/global-build.ts built it.
+    if (!existsSync(join(ROOT, 'dist', 'src', 'daemon', 'run.js'))) throw new Error('dist/ has no daemon: the global setup should have built it');
     seed = await seedEnvironment({ endpoint: moto.endpoint, documentsDir: EXAMPLE });
     services = await readFile(join(EXAMPLE, 'services.yaml'), 'utf8');
     environment = await readFile(join(EXAMPLE, 'environment.yaml'), 'utf8');
