@@ -1,5 +1,5 @@
 import type { ListenerAction, ListenerSpec, Resolvable } from '../../desired-state/resources.js';
-import { addTags, createListener, describeListeners, modifyListener, type ListenerActionShape, type ListenerInput, type LiveListener } from '../../src/aws/elbv2.js';
+import { addTags, createListener, describeListeners, describeListenersByArn, modifyListener, type ListenerActionShape, type ListenerInput, type LiveListener } from '../../src/aws/elbv2.js';
 import { resolveRefs } from '../../src/engine/graph.js';
 import { SPEC_HASH_TAG, UNKNOWN, type FieldDiff, type Observation, type Outputs, type PlanContext, type ReconcileContext, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
 import { elbv2TagsOf, rememberElbv2Tags } from '../load-balancer/elbv2-tags.js';
@@ -123,6 +123,29 @@ export function planListener(desired: { name: string; spec: ListenerSpec }, obse
   return planUpdate(diffs, observed, ctx, { kind: 'update', fields: diffs.map((d) => d.field), listener: update } satisfies ListenerPayload, outputs);
 }
 
+const KNOWN_LISTENERS = (lbArn: string): string => `listener-arns:${lbArn}`;
+
+/**
+ * The listeners of each load balancer. A listener's ARN is fixed for its life, so once every
+ * wanted port of every load balancer is known, one DescribeListeners by ARN reads them all;
+ * a load balancer with a wanted port not found that way (or a listener gone) is read in full.
+ */
+async function readListeners(ctx: ReconcileContext, wanted: { lbArn: string; ports: number[] }[]): Promise<Map<string, LiveListener[]>> {
+  const out = new Map<string, LiveListener[]>();
+  const known = wanted.flatMap(({ lbArn }) => ctx.cache.get<string[]>(KNOWN_LISTENERS(lbArn)) ?? []);
+  const byArn = known.length > 0 ? await describeListenersByArn(ctx.aws.elbv2, known) : undefined;
+  await Promise.all(
+    wanted.map(async ({ lbArn, ports }) => {
+      const cached = byArn?.filter((l) => l.loadBalancerArn === lbArn);
+      const complete = cached !== undefined && ports.every((port) => cached.some((l) => l.port === port));
+      const listeners = complete ? cached : await describeListeners(ctx.aws.elbv2, lbArn);
+      out.set(lbArn, listeners);
+      ctx.cache.set(KNOWN_LISTENERS(lbArn), listeners.filter((l) => ports.includes(l.port)).map((l) => l.arn));
+    }),
+  );
+  return out;
+}
+
 /** The load balancer ARN a desired listener sits on, once that load balancer exists. */
 function loadBalancerArnOf(spec: ListenerSpec, ctx: ReconcileContext): string | undefined {
   const { spec: resolved, missing } = resolveRefs({ arn: spec.loadBalancerArn }, ctx.outputsOf);
@@ -140,9 +163,10 @@ export const listenerReconciler: ResourceReconciler<ListenerSpec, LiveListener, 
       const arn = loadBalancerArnOf(d.spec, ctx);
       if (arn) byLoadBalancer.set(arn, [...(byLoadBalancer.get(arn) ?? []), d]);
     }
+    const listenersOf = await readListeners(ctx, [...byLoadBalancer].map(([lbArn, wanted]) => ({ lbArn, ports: wanted.map((d) => d.spec.port) })));
     await Promise.all(
       [...byLoadBalancer].map(async ([lbArn, wanted]) => {
-        const listeners = await describeListeners(ctx.aws.elbv2, lbArn);
+        const listeners = listenersOf.get(lbArn) ?? [];
         if (listeners.length === 0) return;
         const tags = await elbv2TagsOf(listeners.map((l) => l.arn), ctx);
         const wantedPorts = new Set(wanted.map((d) => d.spec.port));

@@ -252,6 +252,24 @@ export async function describeListeners(elbv2: ElasticLoadBalancingV2Client, loa
   return out;
 }
 
+/**
+ * Listeners by ARN, all load balancers at once. `undefined` when any of them is gone (the API
+ * then fails the whole call): the caller falls back to reading per load balancer.
+ */
+export async function describeListenersByArn(elbv2: ElasticLoadBalancingV2Client, arns: readonly string[]): Promise<LiveListener[] | undefined> {
+  const out: LiveListener[] = [];
+  try {
+    for (const batch of chunk([...new Set(arns)], TAG_ARNS_PER_CALL)) {
+      const res = await elbv2.send(new DescribeListenersCommand({ ListenerArns: batch }));
+      out.push(...(res.Listeners ?? []).map(toLiveListener));
+    }
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+  return out;
+}
+
 /** Tags of load balancers, target groups and listeners, 20 ARNs per call. */
 export async function describeTags(elbv2: ElasticLoadBalancingV2Client, arns: readonly string[]): Promise<Map<string, TagMap>> {
   const out = new Map<string, TagMap>();
