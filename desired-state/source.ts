@@ -6,7 +6,7 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { awsErrorName } from '../src/aws/errors.js';
-import { getObject, listObjects } from '../src/aws/s3.js';
+import { getObject, listObjects, type S3Listing } from '../src/aws/s3.js';
 import type { S3ObjectSummary } from '../src/aws/s3.js';
 import { sha256 } from '../src/util/hash.js';
 import type { SourceFile } from './parse.js';
@@ -15,6 +15,8 @@ export interface DesiredStateSource {
   readonly description: string;
   /** A content hash of the source, computed as cheaply as the source allows. */
   revision(): Promise<string>;
+  /** S3 sources: the complete listing behind the last revision, shared with the cycle. */
+  readonly lastListing?: S3Listing;
   load(): Promise<{ revision: string; files: SourceFile[] }>;
 }
 
@@ -141,6 +143,9 @@ class S3Source implements DesiredStateSource {
     this.description = `s3://${bucket}/${prefix}`;
   }
 
+  /** The complete listing of the prefix made by the last `revision()` or `load()`. */
+  lastListing?: S3Listing;
+
   async revision(): Promise<string> {
     return s3Revision(await this.listDocuments());
   }
@@ -182,6 +187,7 @@ class S3Source implements DesiredStateSource {
     let objects: S3ObjectSummary[];
     try {
       objects = await listObjects(this.client(), this.bucket, this.prefix);
+      this.lastListing = { bucket: this.bucket, prefix: this.prefix, objects };
     } catch (error) {
       if (awsErrorName(error) === 'NoSuchBucket') {
         throw new DesiredStateSourceError(`S3 bucket ${JSON.stringify(this.bucket)} does not exist (desired-state source ${this.description})`, { cause: error });

@@ -187,7 +187,15 @@ export class Controller {
       }
       const engineResult = await runEngine(
         { aws, log, registry: this.options.registry ?? defaultRegistry, cache: this.cache, backoff: input.mode === 'apply' ? this.backoff : undefined },
-        { graph, mode: input.mode, environment: state.environment.name, selfHeal: state.environment.spec.reconcile.selfHeal, signal: input.signal, log },
+        {
+          graph,
+          mode: input.mode,
+          environment: state.environment.name,
+          selfHeal: state.environment.spec.reconcile.selfHeal,
+          signal: input.signal,
+          log,
+          s3Listings: this.source.lastListing ? [this.source.lastListing] : [],
+        },
       );
       return { kind: 'done' as const, revision, engineResult, invalid: loaded.invalid };
     });

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { EcsServiceSpec, GatewayConfigInput, GatewayConfigSpec } from '../../desired-state/resources.js';
 import { describeAwsError } from '../../src/aws/errors.js';
-import { deleteObject, getObject, listObjects, putObject, putObjectIfAbsent } from '../../src/aws/s3.js';
+import { deleteObject, getObject, listObjectsWithin, putObject, putObjectIfAbsent } from '../../src/aws/s3.js';
 import { resolveRefs } from '../../src/engine/graph.js';
 import {
   isRef,
@@ -294,7 +294,7 @@ async function bytesMatchName(bucket: string, object: PublishedConfig, hash: str
 
 async function observeOne(desired: DesiredResource<GatewayConfigSpec>, ctx: ReconcileContext): Promise<Observation<LiveGatewayConfigs>> {
   const { bucket, prefix, keep } = desired.spec;
-  const published = (await listObjects(ctx.aws.s3, bucket, prefix))
+  const published = (await listObjectsWithin(ctx.aws.s3, bucket, prefix, ctx.s3Listings))
     .filter((object) => isConfigKey(object.key, prefix))
     .map((object) => ({ key: object.key, etag: object.etag, lastModified: object.lastModified }));
   const wanted = wantedConfig(desired, ctx);

@@ -10,6 +10,24 @@ export interface S3ObjectSummary {
   lastModified?: Date;
 }
 
+/** A complete listing of a prefix, taken earlier in the same cycle. */
+export interface S3Listing {
+  bucket: string;
+  prefix: string;
+  objects: readonly S3ObjectSummary[];
+}
+
+/**
+ * Every object under `prefix`, answered from a listing of a covering prefix made earlier in the
+ * cycle when there is one (the desired-state source lists the bucket prefix that also holds
+ * converge's own objects), else listed.
+ */
+export async function listObjectsWithin(s3: S3Client, bucket: string, prefix: string, known: readonly S3Listing[] = []): Promise<S3ObjectSummary[]> {
+  const covering = known.find((listing) => listing.bucket === bucket && prefix.startsWith(listing.prefix));
+  if (covering) return covering.objects.filter((object) => object.key.startsWith(prefix));
+  return listObjects(s3, bucket, prefix);
+}
+
 /** Every object under `prefix`, 1000 per ListObjectsV2 call. */
 export async function listObjects(s3: S3Client, bucket: string, prefix: string): Promise<S3ObjectSummary[]> {
   const objects: S3ObjectSummary[] = [];

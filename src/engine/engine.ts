@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { AwsClients } from '../aws/clients.js';
+import type { S3Listing } from '../aws/s3.js';
 import { classifyAwsError, describeAwsError } from '../aws/errors.js';
 import { shortHash } from '../util/hash.js';
 import { mapLimit } from '../util/semaphore.js';
@@ -63,6 +64,8 @@ export interface RunInput {
   mode: 'plan' | 'apply';
   environment: string;
   selfHeal: boolean;
+  /** Complete S3 listings made earlier in the cycle, to be reused rather than repeated. */
+  s3Listings?: readonly S3Listing[];
   /** Stops starting new resources; calls in flight finish. */
   signal?: AbortSignal;
   log?: Logger;
@@ -92,6 +95,7 @@ export async function runEngine(options: EngineOptions, input: RunInput): Promis
     environment: input.environment,
     cache: options.cache,
     graph: input.graph,
+    s3Listings: input.s3Listings,
     outputsOf: (id) => outputs.get(id),
     memo<T>(key: string, load: () => Promise<T>): Promise<T> {
       let pending = memos.get(key) as Promise<T> | undefined;

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { DocumentKind } from '../../desired-state/types.js';
 import type { AwsClients } from '../aws/clients.js';
+import type { S3Listing } from '../aws/s3.js';
 
 /** Every AWS resource type converge knows, in the order a cycle reconciles them. */
 export const RESOURCE_TYPES = [
@@ -146,6 +147,8 @@ export interface ReconcileContext {
   memo: <T>(key: string, load: () => Promise<T>) => Promise<T>;
   /** The whole desired graph of this cycle. */
   graph: readonly DesiredResource[];
+  /** Complete S3 listings already made in this cycle (the desired-state source's). */
+  s3Listings?: readonly S3Listing[];
   /** Outputs of resources already reconciled in this cycle. */
   outputsOf: (resourceId: string) => Outputs | undefined;
 }
