@@ -308,8 +308,8 @@ class Expansion {
         strategy: w.deployment.strategy,
         allowReplacement: w.deployment.allowReplacement,
         loadBalancer: {
-          targetGroupArn: ref(tgIds[0], 'arn'),
-          alternateTargetGroupArn: blueGreen ? ref(tgIds[1], 'arn') : undefined,
+          targetGroupArn: ref(listenerId, 'activeTargetGroupArn'),
+          pairTargetGroupArns: blueGreen ? [ref(tgIds[0], 'arn'), ref(tgIds[1], 'arn')] : undefined,
           containerName: names.container,
           containerPort: w.container.port,
         },
@@ -346,14 +346,17 @@ class Expansion {
   /** The listener that carries production traffic to a workload. */
   private addProductionListener(w: Workload, tgIds: [string, string], blueGreen: boolean): string {
     const envOwner: Owner = { kind: 'Environment', name: this.env };
-    const targetGroupArns = blueGreen ? [ref(tgIds[0], 'arn'), ref(tgIds[1], 'arn')] : [ref(tgIds[0], 'arn')];
+    const targetGroupArns = [ref(tgIds[0], 'arn'), ref(tgIds[1], 'arn')];
+    // A rolling service stays on the group it is attached to; the listener follows it, so that a
+    // switch from blue/green (which may have left it on the second group) never moves traffic.
+    const followService = blueGreen ? undefined : { clusterName: this.names.cluster, serviceName: workloadNames(this.env, w.name).service };
     if (w.kind === 'Service') {
       const nlbId = resourceId('load-balancer', this.names.internalNlb);
       return this.add<ListenerSpec>(
         'listener',
         `${this.names.internalNlb}:${w.listenerPort ?? 0}`,
         { kind: 'Service', name: w.name },
-        { loadBalancerArn: ref(nlbId, 'arn'), port: w.listenerPort ?? 0, protocol: 'TCP', defaultAction: { type: 'forward', targetGroupArns, blueGreen } },
+        { loadBalancerArn: ref(nlbId, 'arn'), port: w.listenerPort ?? 0, protocol: 'TCP', defaultAction: { type: 'forward', targetGroupArns, blueGreen, followService } },
         [nlbId, ...tgIds],
         w.labels,
       );
@@ -372,7 +375,7 @@ class Expansion {
         protocol: 'HTTPS',
         certificateArn: ref(certId, 'arn'),
         sslPolicy: HTTPS_SSL_POLICY,
-        defaultAction: { type: 'forward', targetGroupArns, blueGreen },
+        defaultAction: { type: 'forward', targetGroupArns, blueGreen, followService },
       },
       [lbId, certId, ...tgIds],
     );

@@ -99,9 +99,15 @@ export type ListenerAction =
   | { type: 'redirect-https' }
   | {
       type: 'forward';
-      /** The pair of a blue/green service (the first is where a new service starts), or one group. */
+      /** The pair of a workload's target groups (the first is where a new service starts), or one group. */
       targetGroupArns: Resolvable<string>[];
+      /** CodeDeploy moves traffic within the pair: either group, or both with weights, is in sync. */
       blueGreen: boolean;
+      /**
+       * Rolling workloads: traffic goes to the group of the pair the ECS service is attached to
+       * (a service that once deployed blue/green may sit on the second group), else the first.
+       */
+      followService?: { clusterName: string; serviceName: string };
     };
 
 export interface ListenerSpec {
@@ -195,9 +201,10 @@ export interface EcsServiceSpec {
   strategy: DeploymentStrategy;
   allowReplacement: boolean;
   loadBalancer?: {
+    /** The group of the pair the production listener sends traffic to: where a new service starts. */
     targetGroupArn: Resolvable<string>;
-    /** The other group of the blue/green pair: the service may sit on either. */
-    alternateTargetGroupArn?: Resolvable<string>;
+    /** Blue/green: both groups of the pair; CodeDeploy moves the service between them. */
+    pairTargetGroupArns?: Resolvable<string>[];
     containerName: string;
     containerPort: number;
   };

@@ -70,8 +70,8 @@ export function liveServiceFields(service: LiveService, spec: EcsServiceSpec): S
   const lb = service.loadBalancers?.[0];
   let loadBalancer = lb ? `${lb.targetGroupArn ?? ''}|${lb.containerName ?? ''}:${lb.containerPort ?? 0}` : 'none';
   // CodeDeploy moves a blue/green service between the two groups of its pair: either is in sync.
-  const alternate = spec.loadBalancer?.alternateTargetGroupArn;
-  if (lb && spec.loadBalancer && alternate !== undefined && lb.targetGroupArn === resolved(alternate)) {
+  const pair = (spec.loadBalancer?.pairTargetGroupArns ?? []).map((arn) => resolved(arn));
+  if (lb && spec.loadBalancer && lb.targetGroupArn !== undefined && pair.includes(lb.targetGroupArn)) {
     loadBalancer = `${resolved(spec.loadBalancer.targetGroupArn)}|${lb.containerName ?? ''}:${lb.containerPort ?? 0}`;
   }
   const breaker = service.deploymentConfiguration?.deploymentCircuitBreaker;

@@ -4,6 +4,7 @@ import { resolveRefs } from '../../src/engine/graph.js';
 import { SPEC_HASH_TAG, UNKNOWN, type FieldDiff, type Observation, type Outputs, type PlanContext, type ReconcileContext, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
 import { elbv2TagsOf, rememberElbv2Tags } from '../load-balancer/elbv2-tags.js';
 import { conflictPlan, isOwned, planUpdate } from '../shared/diff.js';
+import { servicesOfCycle } from '../task-definition/index.js';
 
 /** A value after the engine resolved the spec's refs (a ref left unresolved reads as unknown). */
 const resolvedValue = (value: Resolvable<string>): string => (typeof value === 'string' ? value : UNKNOWN);
@@ -39,13 +40,28 @@ export function describeActions(actions: readonly ListenerActionShape[]): string
     .join(' + ');
 }
 
+/** What converge observes of a listener: the listener, and for a rolling workload the group its ECS service is attached to. */
+export type ObservedListener = LiveListener & { serviceTargetGroupArn?: string };
+
+/** The group a forward sends (most of) its traffic to. */
+export function activeTargetGroupOf(actions: readonly ListenerActionShape[]): string | undefined {
+  const forward = actions.find((a) => a.type === 'forward');
+  if (forward?.type !== 'forward') return undefined;
+  return [...forward.targetGroups].sort((a, b) => b.weight - a.weight)[0]?.arn;
+}
+
 /**
  * The default actions converge wants, given what the listener does now. A blue/green pair is
  * CodeDeploy's to move: forwarding to either group of the pair, or to both with weights, is in
  * sync. Anything else is corrected to the group of the pair that carries traffic (if any), else
- * to the first group, where a new service starts.
+ * to the first group, where a new service starts. A rolling workload's traffic goes to the group
+ * of the pair its ECS service is attached to (`serviceTargetGroupArn`), else the first.
  */
-export function desiredDefaultActions(action: ListenerAction, live: readonly ListenerActionShape[] | undefined): { actions: ListenerActionShape[]; inSync: boolean } {
+export function desiredDefaultActions(
+  action: ListenerAction,
+  live: readonly ListenerActionShape[] | undefined,
+  serviceTargetGroupArn?: string,
+): { actions: ListenerActionShape[]; inSync: boolean } {
   if (action.type === 'redirect-https') {
     const inSync = live !== undefined && live.length === 1 && describeActions(live) === describeActions([REDIRECT_TO_HTTPS]);
     return { actions: [REDIRECT_TO_HTTPS], inSync };
@@ -61,14 +77,20 @@ export function desiredDefaultActions(action: ListenerAction, live: readonly Lis
     const carrying = liveGroups.filter((t) => wanted.includes(t.arn) && t.weight > 0).sort((a, b) => b.weight - a.weight)[0];
     return { actions: single(carrying?.arn ?? first), inSync: false };
   }
+  if (action.followService) {
+    const active = serviceTargetGroupArn !== undefined && wanted.includes(serviceTargetGroupArn) ? serviceTargetGroupArn : first;
+    // A weighted forward left by CodeDeploy is fine as long as only the active group carries traffic.
+    const inSync = forward !== undefined && liveGroups.every((t) => wanted.includes(t.arn)) && liveGroups.filter((t) => t.weight > 0).map((t) => t.arn).join(',') === active;
+    return { actions: inSync ? [...(live ?? [])] : single(active), inSync };
+  }
   const liveArns = liveGroups.map((t) => t.arn).sort();
   const inSync = forward !== undefined && liveArns.join(',') === [...wanted].sort().join(',');
   return { actions: wanted.length === 1 ? single(first) : [{ type: 'forward', targetGroups: wanted.map((arn) => ({ arn, weight: 1 })) }], inSync };
 }
 
-export const listenerOutputs = (listener: { arn: string }): Outputs => ({ arn: listener.arn });
+export const listenerOutputs = (listener: { arn: string }, actions: readonly ListenerActionShape[]): Outputs => ({ arn: listener.arn, activeTargetGroupArn: activeTargetGroupOf(actions) });
 
-export function planListener(desired: { name: string; spec: ListenerSpec }, observed: Observation<LiveListener> | undefined, ctx: PlanContext): ResourcePlan {
+export function planListener(desired: { name: string; spec: ListenerSpec }, observed: Observation<ObservedListener> | undefined, ctx: PlanContext): ResourcePlan {
   const { spec } = desired;
   const certificateArn = spec.certificateArn === undefined ? undefined : resolvedValue(spec.certificateArn);
   if (spec.protocol === 'HTTPS' && (!certificateArn || !spec.sslPolicy)) {
@@ -94,7 +116,8 @@ export function planListener(desired: { name: string; spec: ListenerSpec }, obse
   }
   const live = observed.live;
   if (!observed.owned) return conflictPlan(`listener ${desired.name} (${live.protocol}:${live.port})`);
-  const outputs = listenerOutputs(live);
+  const { actions, inSync } = desiredDefaultActions(spec.defaultAction, live.defaultActions, live.serviceTargetGroupArn);
+  const outputs = listenerOutputs(live, inSync ? live.defaultActions : actions);
   const diffs: FieldDiff[] = [];
   const update: Partial<ListenerInput> = {};
   if (live.port !== spec.port) {
@@ -113,7 +136,6 @@ export function planListener(desired: { name: string; spec: ListenerSpec }, obse
     diffs.push({ field: 'sslPolicy', desired: spec.sslPolicy, live: live.sslPolicy });
     update.sslPolicy = spec.sslPolicy;
   }
-  const { actions, inSync } = desiredDefaultActions(spec.defaultAction, live.defaultActions);
   if (!inSync) {
     diffs.push({ field: 'defaultAction', desired: describeActions(actions), live: describeActions(live.defaultActions) });
     update.defaultActions = actions;
@@ -153,11 +175,12 @@ function loadBalancerArnOf(spec: ListenerSpec, ctx: ReconcileContext): string | 
   return missing.length === 0 && arn !== UNKNOWN ? arn : undefined;
 }
 
-export const listenerReconciler: ResourceReconciler<ListenerSpec, LiveListener, ListenerPayload> = {
+export const listenerReconciler: ResourceReconciler<ListenerSpec, ObservedListener, ListenerPayload> = {
   type: 'listener',
 
   async observe(desired, ctx) {
-    const out = new Map<string, Observation<LiveListener>>();
+    const out = new Map<string, Observation<ObservedListener>>();
+    const services = desired.some((d) => d.spec.defaultAction.type === 'forward' && d.spec.defaultAction.followService) ? await servicesOfCycle(ctx) : undefined;
     const byLoadBalancer = new Map<string, typeof desired>();
     for (const d of desired) {
       const arn = loadBalancerArnOf(d.spec, ctx);
@@ -177,7 +200,10 @@ export const listenerReconciler: ResourceReconciler<ListenerSpec, LiveListener, 
             listeners.find((l) => !wantedPorts.has(l.port) && tags.get(l.arn)?.[LISTENER_TAG] === d.name && isOwned(tags.get(l.arn) ?? {}, ctx.environment));
           if (!listener) continue;
           const t = tags.get(listener.arn) ?? {};
-          out.set(d.id, { live: listener, owned: isOwned(t, ctx.environment), specHash: t[SPEC_HASH_TAG] });
+          const action = d.spec.defaultAction;
+          const follow = action.type === 'forward' ? action.followService : undefined;
+          const serviceTargetGroupArn = follow ? services?.get(follow.serviceName)?.loadBalancers?.[0]?.targetGroupArn : undefined;
+          out.set(d.id, { live: { ...listener, serviceTargetGroupArn }, owned: isOwned(t, ctx.environment), specHash: t[SPEC_HASH_TAG] });
         }
       }),
     );
@@ -191,12 +217,13 @@ export const listenerReconciler: ResourceReconciler<ListenerSpec, LiveListener, 
       const tags = { ...desired.tags, [LISTENER_TAG]: desired.name, [SPEC_HASH_TAG]: ctx.desiredHash };
       const listener = await createListener(ctx.aws.elbv2, resolvedValue(desired.spec.loadBalancerArn), change.payload.listener, tags);
       rememberElbv2Tags(ctx, listener.arn, tags);
-      return listenerOutputs(listener);
+      return listenerOutputs(listener, change.payload.listener.defaultActions);
     }
     const arn = String(ctx.liveOutputs.arn ?? '');
     await modifyListener(ctx.aws.elbv2, arn, change.payload.listener);
     await addTags(ctx.aws.elbv2, arn, { [SPEC_HASH_TAG]: ctx.desiredHash });
     rememberElbv2Tags(ctx, arn, { [SPEC_HASH_TAG]: ctx.desiredHash });
-    return {};
+    const actions = change.payload.listener.defaultActions;
+    return actions ? { activeTargetGroupArn: activeTargetGroupOf(actions) } : {};
   },
 };

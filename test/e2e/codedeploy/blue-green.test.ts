@@ -30,12 +30,14 @@ interface Edits {
   usersImage?: string;
   usersDesiredCount?: number;
   billingDeployment?: string;
+  usersDeployment?: string;
 }
 
 function renderServices(original: string, edits: Edits): string {
   let text = original;
   if (edits.usersImage) text = text.replace('users:1.4.2', `users:${edits.usersImage}`);
   if (edits.usersDesiredCount !== undefined) text = text.replace('desiredCount: 2\n  listenerPort: 10001', `desiredCount: ${edits.usersDesiredCount}\n  listenerPort: 10001`);
+  if (edits.usersDeployment) text = text.replace('  deployment: { strategy: blue-green }\n  routes:', `  deployment: ${edits.usersDeployment}\n  routes:`);
   if (edits.billingDeployment) text = text.replace('  deployment:\n    terminateBlueAfterMinutes: 30\n', `  deployment:\n    terminateBlueAfterMinutes: 30\n${edits.billingDeployment}`);
   if (text === original && Object.keys(edits).length > 0) throw new Error('the edits did not apply to services.yaml');
   return text;
@@ -344,5 +346,32 @@ describe('blue/green deployments through CodeDeploy (moto)', () => {
     const failed: string[] = [];
     expect(await waitForDeployments(controller, failing.summary, io(failed), { pollMs: 0, timeoutMs: 30_000 })).toBe(false);
     expect(failed.join('')).toMatch(/failed: Service users\s+d-\w+\s+Failed[\s\S]*HEALTH_CONSTRAINTS: unhealthy/);
+  });
+
+  it('switches a service CodeDeploy left on the second group to rolling without moving its traffic', async () => {
+    await moto.server.setDeploySteps(0);
+    const carrying = async (): Promise<string | undefined> => (await usersListener()).groups.filter((g) => g.weight > 0).sort((a, b) => b.weight - a.weight)[0]?.arn;
+    // One more successful deployment if needed, so that the service sits on the pair's second group.
+    if ((await carrying())?.includes('/shop-users-a/')) {
+      await publish({ usersImage: '1.4.8', usersDesiredCount: 4, billingDeployment: '    allowReplacement: true\n' });
+      await cycle('apply');
+      await cycle('apply');
+    }
+    const before = await carrying();
+    expect(before).toMatch(/\/shop-users-b\//);
+    expect((await usersService())?.loadBalancers?.[0]?.targetGroupArn).toBe(before);
+
+    await publish({ usersImage: '1.4.8', usersDesiredCount: 4, billingDeployment: '    allowReplacement: true\n', usersDeployment: '{ strategy: rolling, allowReplacement: true }' });
+    const switched = await cycle('apply');
+    expect(calls(switched.summary, 'ECS:CreateService')).toBe(1);
+    expect(calls(switched.summary, 'ELBv2:ModifyListener')).toBe(0);
+    expect(await carrying()).toBe(before);
+    const service = await usersService();
+    expect(service?.deploymentController?.type).toBe('ECS');
+    expect(service?.loadBalancers?.[0]?.targetGroupArn).toBe(before);
+    const quiet = await cycle('apply');
+    expect(quiet.of(USERS)?.state).toBe('InSync');
+    expect(quiet.of(USERS_LISTENER)?.state).toBe('InSync');
+    expect(quiet.summary.awsWrites, JSON.stringify(quiet.summary.callsByOperation)).toBe(0);
   });
 });

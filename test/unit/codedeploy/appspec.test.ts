@@ -16,7 +16,7 @@ const spec = (overrides: Partial<EcsServiceSpec> = {}): EcsServiceSpec => ({
   securityGroups: ['sg-2', 'sg-1'],
   strategy: 'blue-green',
   allowReplacement: false,
-  loadBalancer: { targetGroupArn: 'arn:tg:a', alternateTargetGroupArn: 'arn:tg:b', containerName: 'users', containerPort: 8000 },
+  loadBalancer: { targetGroupArn: 'arn:tg:a', pairTargetGroupArns: ['arn:tg:a', 'arn:tg:b'], containerName: 'users', containerPort: 8000 },
   ...overrides,
 });
 

@@ -88,7 +88,7 @@ describe('planListener', () => {
   });
 
   it('the HTTPS listener is in sync with its certificate and policy', () => {
-    expect(planListener(httpsListener(), owned(liveHttps()), planCtx())).toEqual({ changes: [], drift: [], outputs: { arn: liveHttps().arn } });
+    expect(planListener(httpsListener(), owned(liveHttps()), planCtx())).toEqual({ changes: [], drift: [], outputs: { arn: liveHttps().arn, activeTargetGroupArn: tgArn('shop-gateway-a') } });
   });
 
   it('drift on certificate and policy is corrected in one ModifyListener', () => {
@@ -127,5 +127,26 @@ describe('desiredDefaultActions', () => {
   it('two actions (an extra authenticate step) are not a plain forward: drift', () => {
     const live: ListenerActionShape[] = [{ type: 'other', description: 'authenticate-oidc' }, forward([BLUE, 1])];
     expect(desiredDefaultActions({ type: 'forward', targetGroupArns: [BLUE, GREEN], blueGreen: true }, live).inSync).toBe(false);
+  });
+});
+
+describe('a rolling workload\'s listener follows its ECS service within the pair', () => {
+  const rolling: ListenerSpec['defaultAction'] = { type: 'forward', targetGroupArns: [BLUE, GREEN], blueGreen: false, followService: { clusterName: 'shop', serviceName: 'shop-users' } };
+  const spec = (): { name: string; spec: ListenerSpec } => ({ name: 'shop-services:10001', spec: { loadBalancerArn: lbArn('shop-services', 'net'), port: 10001, protocol: 'TCP', defaultAction: rolling } });
+
+  it('keeps traffic on the second group when the service sits there (after blue/green deployments)', () => {
+    const plan = planListener(spec(), owned({ ...liveListener({ defaultActions: [forward([GREEN, 100], [BLUE, 0])] }), serviceTargetGroupArn: GREEN }), planCtx());
+    expect(plan).toMatchObject({ changes: [], drift: [], outputs: { activeTargetGroupArn: GREEN } });
+  });
+
+  it('sends traffic back to where the service\'s tasks are when somebody moved it', () => {
+    const plan = planListener(spec(), owned({ ...liveListener({ defaultActions: [forward([GREEN, 1])] }), serviceTargetGroupArn: BLUE }), planCtx());
+    expect(plan.drift).toEqual([{ field: 'defaultAction', desired: 'forward shop-users-a', live: 'forward shop-users-b' }]);
+    expect(plan.outputs).toMatchObject({ activeTargetGroupArn: BLUE });
+  });
+
+  it('starts on the first group when there is no service yet', () => {
+    expect(desiredDefaultActions(rolling, undefined)).toEqual({ actions: [forward([BLUE, 1])], inSync: false });
+    expect(desiredDefaultActions(rolling, [forward([FOREIGN, 1])], GREEN).actions).toEqual([forward([GREEN, 1])]);
   });
 });

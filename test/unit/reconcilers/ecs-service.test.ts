@@ -86,7 +86,7 @@ describe('planService', () => {
   });
 
   it('sends only the desired count to a blue/green service and deploys a new task definition', () => {
-    const bg = spec({ strategy: 'blue-green', taskDefinitionArn: 'arn:td:3', desiredCount: 4, loadBalancer: { targetGroupArn: 'arn:tg:a', alternateTargetGroupArn: 'arn:tg:b', containerName: 'users', containerPort: 8000 } });
+    const bg = spec({ strategy: 'blue-green', taskDefinitionArn: 'arn:td:3', desiredCount: 4, loadBalancer: { targetGroupArn: 'arn:tg:a', pairTargetGroupArns: ['arn:tg:a', 'arn:tg:b'], containerName: 'users', containerPort: 8000 } });
     const plan = planService({ spec: bg }, observed(live({ deploymentController: { type: 'CODE_DEPLOY' } })), { ...ctx, desiredHash: 'NEW' });
     expect(plan.changes.map((c) => [c.action, c.payload])).toEqual([
       ['update', { kind: 'update', fields: ['desiredCount'] }],
@@ -95,7 +95,7 @@ describe('planService', () => {
   });
 
   it('accepts either target group of the blue/green pair', () => {
-    const bg = spec({ strategy: 'blue-green', loadBalancer: { targetGroupArn: 'arn:tg:a', alternateTargetGroupArn: 'arn:tg:b', containerName: 'users', containerPort: 8000 } });
+    const bg = spec({ strategy: 'blue-green', loadBalancer: { targetGroupArn: 'arn:tg:a', pairTargetGroupArns: ['arn:tg:a', 'arn:tg:b'], containerName: 'users', containerPort: 8000 } });
     const onGreen = live({ deploymentController: { type: 'CODE_DEPLOY' }, loadBalancers: [{ targetGroupArn: 'arn:tg:b', containerName: 'users', containerPort: 8000 }] });
     expect(planService({ spec: bg }, observed(onGreen), ctx)).toMatchObject({ changes: [], drift: [] });
   });
@@ -124,7 +124,7 @@ describe('planService', () => {
 describe('planService: blue/green deployments', () => {
   const TD2 = 'arn:aws:ecs:us-east-1:123456789012:task-definition/shop-users:2';
   const TD3 = 'arn:aws:ecs:us-east-1:123456789012:task-definition/shop-users:3';
-  const pair = { targetGroupArn: 'arn:tg:a', alternateTargetGroupArn: 'arn:tg:b', containerName: 'users', containerPort: 8000 };
+  const pair = { targetGroupArn: 'arn:tg:a', pairTargetGroupArns: ['arn:tg:a', 'arn:tg:b'], containerName: 'users', containerPort: 8000 };
   const bg = (overrides: Partial<EcsServiceSpec> = {}): EcsServiceSpec => spec({ strategy: 'blue-green', taskDefinitionArn: TD3, taskHash: 'h3', loadBalancer: pair, ...overrides });
   const tagOf = (td: string): string => appSpecTagValue(appSpecRevision(bg(), td));
   const bgLive = (overrides: Partial<LiveService> = {}, tags: Record<string, string> = {}): LiveService =>
