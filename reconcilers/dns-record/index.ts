@@ -1,8 +1,8 @@
-import type { DnsRecordSpec, Resolvable } from '../../desired-state/resources.js';
+import type { DnsRecordSpec } from '../../desired-state/resources.js';
 import { classifyAwsError } from '../../src/aws/errors.js';
 import { listRecordSets, normalizeDnsName, upsertRecordSets, type DesiredRecordSet, type LiveRecordSet } from '../../src/aws/route53.js';
 import type { AwsClients } from '../../src/aws/clients.js';
-import { isRef, OWNERSHIP_TAG_ENVIRONMENT, UNKNOWN, type Change, type FieldDiff, type Observation, type Outputs, type PlanContext, type ReconcileContext, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
+import { isRef, OWNERSHIP_TAG_ENVIRONMENT, resolvedOrUnknown, UNKNOWN, type Change, type FieldDiff, type Observation, type Outputs, type PlanContext, type ReconcileContext, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
 
 /**
  * Route 53 records carry no tags. As external-dns does, converge marks a record it owns with a
@@ -57,17 +57,15 @@ export interface DnsRecordPayload {
 
 const normalizeTarget = (value: string): string => normalizeDnsName(value);
 
-/** A value after the engine resolved the spec's refs (a ref left unresolved reads as unknown). */
-const resolvedValue = (value: Resolvable<string>): string => (typeof value === 'string' ? value : UNKNOWN);
 
 /** The record sets a dns-record resource stands for, or a reason they are not known yet. */
 export function desiredRecordSets(spec: DnsRecordSpec, live: ZoneRecords | undefined): { records: DesiredRecordSet[] } | { unknown: string } {
   if (spec.recordType === 'A') {
     return {
-      records: [{ name: normalizeDnsName(spec.recordName), type: 'A', alias: { dnsName: resolvedValue(spec.alias.dnsName), hostedZoneId: resolvedValue(spec.alias.hostedZoneId), evaluateTargetHealth: true } }],
+      records: [{ name: normalizeDnsName(spec.recordName), type: 'A', alias: { dnsName: resolvedOrUnknown(spec.alias.dnsName), hostedZoneId: resolvedOrUnknown(spec.alias.hostedZoneId), evaluateTargetHealth: true } }],
     };
   }
-  const value = resolvedValue(spec.certificate);
+  const value = resolvedOrUnknown(spec.certificate);
   if (value === UNKNOWN) return { unknown: 'the certificate is not requested yet' };
   const json = value.trimStart().startsWith('[') ? value : live?.certificateValidationRecords;
   if (json === undefined) return { unknown: 'ACM has not published the validation records yet' };

@@ -8,7 +8,7 @@ import { resolved, SPEC_HASH_TAG, type ApplyContext, type Change, type DesiredRe
 import { appSpecRevision, appSpecTagValue } from '../deployment-group/appspec.js';
 import { rolloutOf } from '../deployment-group/deployments.js';
 import { planRollout, SERVICE_APPSPEC_TAG, type RolloutObservation } from '../deployment-group/rollout.js';
-import { conflictPlan, isOwned, sameValue } from '../shared/diff.js';
+import { conflictPlan, isIntendedChange, isOwned, sameValue } from '../shared/diff.js';
 import { describeTaskOnce, SERVICE_TASK_DEFINITION_TAG, SERVICE_TASK_HASH_TAG, servicesOfCycle, type NormalizedTask } from '../task-definition/index.js';
 
 export interface LiveEcsService {
@@ -190,7 +190,7 @@ export function planService(desired: { spec: EcsServiceSpec }, observed: Observa
     const liveImage = observed.live.runningTask.containers.find((c) => c.name === spec.loadBalancer?.containerName)?.image ?? observed.live.runningTask.containers[0]?.image;
     if (liveImage !== spec.containerImage) diffs.push({ field: 'taskDefinition.image', desired: spec.containerImage, live: liveImage });
   }
-  const intended = observed.specHash !== undefined && observed.specHash !== ctx.desiredHash;
+  const intended = isIntendedChange(observed, ctx);
   if (spec.strategy === 'blue-green') return planBlueGreenService(spec, observed.live, diffs, intended, outputs, ctx);
   if (diffs.length === 0) return { changes: [], drift: [], outputs };
 

@@ -4,9 +4,6 @@ import type { DesiredState, GatewaySettings, HttpMethod, Route } from '../../des
 import { sha256 } from '../../src/util/hash.js';
 import { KRAKEND_SCHEMA_URL } from './schema.js';
 
-/** KrakenD serves its health check here; the gateway's ALB target group probes it. */
-export const KRAKEND_HEALTH_PATH = '/__health';
-
 export interface KrakendBackend {
   host: string[];
   url_pattern: string;

@@ -1,3 +1,4 @@
+import { RESERVED_PATHS } from '../../desired-state/schema.js';
 import type { ErrorObject } from 'ajv/dist/2019.js';
 import type { DesiredState } from '../../desired-state/types.js';
 import type { KrakendConfig, KrakendEndpoint } from './generate.js';
@@ -32,7 +33,7 @@ export function formatValidationErrors(errors: readonly KrakendValidationError[]
 }
 
 /** KrakenD registers these itself (lura refuses them, the router would shadow them). */
-export const RESERVED_PATHS = ['/__health', '/__debug', '/__echo', '/__catchall', '/__stats'] as const;
+export { RESERVED_PATHS };
 
 // lura's own patterns: an endpoint placeholder fills a whole segment; a backend one may sit anywhere.
 const ENDPOINT_PLACEHOLDER = /\/\{([a-zA-Z\-_0-9]+)\}/g;

@@ -1,13 +1,11 @@
-import type { ListenerAction, ListenerSpec, Resolvable } from '../../desired-state/resources.js';
+import type { ListenerAction, ListenerSpec } from '../../desired-state/resources.js';
 import { addTags, createListener, describeListeners, describeListenersByArn, modifyListener, type ListenerActionShape, type ListenerInput, type LiveListener } from '../../src/aws/elbv2.js';
 import { resolveRefs } from '../../src/engine/graph.js';
-import { SPEC_HASH_TAG, UNKNOWN, type FieldDiff, type Observation, type Outputs, type PlanContext, type ReconcileContext, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
+import { resolvedOrUnknown, SPEC_HASH_TAG, UNKNOWN, type FieldDiff, type Observation, type Outputs, type PlanContext, type ReconcileContext, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
 import { elbv2TagsOf, rememberElbv2Tags } from '../load-balancer/elbv2-tags.js';
 import { conflictPlan, isOwned, planUpdate } from '../shared/diff.js';
 import { servicesOfCycle } from '../task-definition/index.js';
 
-/** A value after the engine resolved the spec's refs (a ref left unresolved reads as unknown). */
-const resolvedValue = (value: Resolvable<string>): string => (typeof value === 'string' ? value : UNKNOWN);
 
 /** Names the desired listener an owned listener stands for, so a listener moved to another port is found again. */
 export const LISTENER_TAG = 'converge:listener';
@@ -66,7 +64,7 @@ export function desiredDefaultActions(
     const inSync = live !== undefined && live.length === 1 && describeActions(live) === describeActions([REDIRECT_TO_HTTPS]);
     return { actions: [REDIRECT_TO_HTTPS], inSync };
   }
-  const wanted = action.targetGroupArns.map(resolvedValue);
+  const wanted = action.targetGroupArns.map(resolvedOrUnknown);
   const first = wanted[0] ?? UNKNOWN;
   const single = (arn: string): ListenerActionShape[] => [{ type: 'forward', targetGroups: [{ arn, weight: 1 }] }];
   const forward = live?.length === 1 && live[0]?.type === 'forward' ? live[0] : undefined;
@@ -92,7 +90,7 @@ export const listenerOutputs = (listener: { arn: string }, actions: readonly Lis
 
 export function planListener(desired: { name: string; spec: ListenerSpec }, observed: Observation<ObservedListener> | undefined, ctx: PlanContext): ResourcePlan {
   const { spec } = desired;
-  const certificateArn = spec.certificateArn === undefined ? undefined : resolvedValue(spec.certificateArn);
+  const certificateArn = spec.certificateArn === undefined ? undefined : resolvedOrUnknown(spec.certificateArn);
   if (spec.protocol === 'HTTPS' && (!certificateArn || !spec.sslPolicy)) {
     return { changes: [], drift: [], failed: `listener ${desired.name}: an HTTPS listener needs a certificate and an SSL policy` };
   }
@@ -171,7 +169,7 @@ async function readListeners(ctx: ReconcileContext, wanted: { lbArn: string; por
 /** The load balancer ARN a desired listener sits on, once that load balancer exists. */
 function loadBalancerArnOf(spec: ListenerSpec, ctx: ReconcileContext): string | undefined {
   const { spec: resolved, missing } = resolveRefs({ arn: spec.loadBalancerArn }, ctx.outputsOf);
-  const arn = resolvedValue(resolved.arn);
+  const arn = resolvedOrUnknown(resolved.arn);
   return missing.length === 0 && arn !== UNKNOWN ? arn : undefined;
 }
 
@@ -215,7 +213,7 @@ export const listenerReconciler: ResourceReconciler<ListenerSpec, ObservedListen
   async apply(desired, change, ctx) {
     if (change.payload.kind === 'create') {
       const tags = { ...desired.tags, [LISTENER_TAG]: desired.name, [SPEC_HASH_TAG]: ctx.desiredHash };
-      const listener = await createListener(ctx.aws.elbv2, resolvedValue(desired.spec.loadBalancerArn), change.payload.listener, tags);
+      const listener = await createListener(ctx.aws.elbv2, resolvedOrUnknown(desired.spec.loadBalancerArn), change.payload.listener, tags);
       rememberElbv2Tags(ctx, listener.arn, tags);
       return listenerOutputs(listener, change.payload.listener.defaultActions);
     }

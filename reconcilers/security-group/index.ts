@@ -1,7 +1,7 @@
 import type { SecurityGroupRule, SecurityGroupSpec } from '../../desired-state/resources.js';
 import { authorizeIngress, createSecurityGroup, describeSecurityGroupsByName, revokeIngress, tagEc2Resource, type IngressRule, type LiveSecurityGroup } from '../../src/aws/ec2.js';
 import { resolved, SPEC_HASH_TAG, type FieldDiff, type Observation, type ResourceReconciler } from '../../src/engine/types.js';
-import { conflictPlan, isOwned } from '../shared/diff.js';
+import { conflictPlan, isOwned, planUpdate } from '../shared/diff.js';
 
 export interface RulePayload {
   kind: 'create' | 'rules';
@@ -61,11 +61,7 @@ export const securityGroupReconciler: ResourceReconciler<SecurityGroupSpec, Live
       ...missing.map((r) => ({ field: `ingress[${ruleKey(r)}]`, desired: 'allowed', live: 'absent' })),
       ...extra.map((r) => ({ field: `ingress[${ruleKey(r)}]`, desired: 'absent', live: 'allowed' })),
     ];
-    // Rules of a group whose spec changed are a new desired revision; anything else is drift.
-    const intended = observed.specHash !== undefined && observed.specHash !== ctx.desiredHash;
-    const drift = intended ? [] : diffs;
-    if (!intended && !ctx.selfHeal) return { changes: [], drift, outputs };
-    return { changes: [{ action: 'update', diffs, payload: { kind: 'rules', authorize: missing, revoke: extra } }], drift, outputs };
+    return planUpdate(diffs, observed, ctx, { kind: 'rules', authorize: missing, revoke: extra }, outputs);
   },
 
   async apply(desired, change, ctx) {

@@ -28,10 +28,15 @@ export function planUpdate<P>(
   outputs?: ResourcePlan['outputs'],
 ): ResourcePlan {
   if (diffs.length === 0) return { changes: [], drift: [], outputs };
-  const intended = observed.specHash !== undefined && observed.specHash !== ctx.desiredHash;
+  const intended = isIntendedChange(observed, ctx);
   const drift = intended ? [] : diffs;
   const changes: Change[] = intended || ctx.selfHeal ? [{ action: 'update', diffs, payload }] : [];
   return { changes, drift, outputs };
+}
+
+/** The live resource records another spec hash than today's: the desired state changed, this is no drift. */
+export function isIntendedChange(observed: Observation<unknown>, ctx: Pick<PlanContext, 'desiredHash'>): boolean {
+  return observed.specHash !== undefined && observed.specHash !== ctx.desiredHash;
 }
 
 export function conflictPlan(what: string): ResourcePlan {

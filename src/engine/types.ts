@@ -182,6 +182,11 @@ export function erase<S, L, P>(reconciler: ResourceReconciler<S, L, P>): AnyReco
   return reconciler;
 }
 
+/** A resolved spec field in plan code: a ref that could not be resolved (plan mode) reads as unknown. */
+export function resolvedOrUnknown(value: string | Ref): string {
+  return isRef(value) ? UNKNOWN : value;
+}
+
 /** The value of a spec field the engine has resolved; a leftover `Ref` is a bug, not input. */
 export function resolved<T>(value: T | Ref): T {
   if (isRef(value)) throw new Error(`unresolved reference to ${value.$ref}.${value.attr}`);
