@@ -1,14 +1,7 @@
-import {
-  OWNERSHIP_TAG_ENVIRONMENT,
-  OWNERSHIP_TAG_RESOURCE,
-  ref,
-  type DesiredResource,
-  type Owner,
-  type ResourceType,
-} from '../src/engine/types.js';
+import { OWNERSHIP_TAG_ENVIRONMENT, OWNERSHIP_TAG_RESOURCE, ref, type DesiredResource, type Owner, type ResourceType } from './graph.js';
 import { InvalidDesiredStateError } from './errors.js';
 import { environmentNames, NameError, workloadNames, type EnvironmentNames } from './naming.js';
-import type { ResolvedNetwork } from './resolve.js';
+import type { ResolvedNetwork } from './network.js';
 import type {
   CertificateSpec,
   ClusterSpec,

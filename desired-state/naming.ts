@@ -1,4 +1,4 @@
-import { shortHash } from '../src/util/hash.js';
+import { shortHash } from './hash.js';
 
 /** AWS name limits converge derives names within (see ../shared/spec/aws-facts.md section 9). */
 export const NAME_LIMITS = {

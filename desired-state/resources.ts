@@ -2,7 +2,7 @@
  * The desired spec of each AWS resource type, as expansion builds it and reconcilers read it.
  * Values another resource produces are `Ref`s until the engine resolves them before `plan`.
  */
-import type { Ref } from '../src/engine/types.js';
+import type { Ref } from './graph.js';
 import type { ContainerHealthCheck, DeploymentStrategy, GatewaySettings, Route } from './types.js';
 
 export type Resolvable<T> = T | Ref;

@@ -3,8 +3,9 @@ import type { Logger } from 'pino';
 import { InvalidDesiredStateError, type DesiredStateIssue } from '../desired-state/errors.js';
 import { expand } from '../desired-state/expand.js';
 import { parseDesiredState } from '../desired-state/parse.js';
-import { resolveNetwork, type ResolvedNetwork } from '../desired-state/resolve.js';
-import { openSource, type DesiredStateSource } from '../desired-state/source.js';
+import type { ResolvedNetwork } from '../desired-state/network.js';
+import { resolveNetwork } from './source/network.js';
+import { openSource, type DesiredStateSource } from './source/source.js';
 import type { DesiredState } from '../desired-state/types.js';
 import { registry as defaultRegistry } from '../reconcilers/registry.js';
 import { withCallScope } from './aws/call-counter.js';
@@ -12,7 +13,7 @@ import { createAwsClients, destroyAwsClients, type AwsClientOptions, type AwsCli
 import { BackoffTracker } from './engine/backoff.js';
 import { MapCache, runEngine, type CycleResult, type ResourceResult } from './engine/engine.js';
 import type { AnyReconciler } from './engine/types.js';
-import { stableStringify } from './util/hash.js';
+import { stableStringify } from '../desired-state/hash.js';
 
 /** What started a cycle; a CLI command counts as manual. */
 export type Trigger = 'interval' | 'manual' | 'source-change' | 'startup';

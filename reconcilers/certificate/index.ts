@@ -1,8 +1,9 @@
 import type { CertificateSpec } from '../../desired-state/resources.js';
 import { describeCertificate, listCertificates, listCertificateTags, requestCertificate, type LiveCertificate, type ValidationRecord } from '../../src/aws/acm.js';
 import type { TagMap } from '../../src/aws/tags.js';
-import { type Observation, type Outputs, type PlanContext, type ReconcileContext, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
-import { shortHash } from '../../src/util/hash.js';
+import { type Outputs } from '../../desired-state/graph.js';
+import { type Observation, type PlanContext, type ReconcileContext, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
+import { shortHash } from '../../desired-state/hash.js';
 import { isOwned } from '../shared/diff.js';
 
 export type CertificatePayload = { kind: 'request' };

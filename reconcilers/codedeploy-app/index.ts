@@ -1,7 +1,8 @@
 import type { CodeDeployAppSpec } from '../../desired-state/resources.js';
 import { applicationArn, createApplication, getApplication } from '../../src/aws/codedeploy.js';
 import type { TagMap } from '../../src/aws/tags.js';
-import { SPEC_HASH_TAG, type Observation, type Outputs, type PlanContext, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
+import { SPEC_HASH_TAG, type Outputs } from '../../desired-state/graph.js';
+import { type Observation, type PlanContext, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
 import { conflictPlan, isOwned } from '../shared/diff.js';
 import { arnScopeOfCycle, codeDeployTagsOf, deploymentGroupsOfCycle, rememberCodeDeployTags } from './cycle.js';
 

@@ -1,6 +1,6 @@
 import type { EcsServiceSpec } from '../../desired-state/resources.js';
-import { resolved } from '../../src/engine/types.js';
-import { sha256 } from '../../src/util/hash.js';
+import { resolved } from '../../desired-state/graph.js';
+import { sha256 } from '../../desired-state/hash.js';
 
 /** The ECS AppSpec converge sends inline (`revisionType: AppSpecContent`). */
 export interface EcsAppSpec {

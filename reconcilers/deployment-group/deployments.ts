@@ -1,7 +1,8 @@
 import type { DeploymentGroupSpec, EcsServiceSpec } from '../../desired-state/resources.js';
 import { ACTIVE_DEPLOYMENT_STATUSES, batchGetDeployments, listDeploymentIds } from '../../src/aws/codedeploy.js';
 import type { LiveService } from '../../src/aws/ecs.js';
-import { AWS_TYPE_NAMES, type Owner, type ReconcileContext } from '../../src/engine/types.js';
+import { AWS_TYPE_NAMES, type Owner } from '../../desired-state/graph.js';
+import { type ReconcileContext } from '../../src/engine/types.js';
 import { deploymentGroupsOfCycle } from '../codedeploy-app/cycle.js';
 import { servicesOfCycle } from '../task-definition/index.js';
 import { isFailedStatus, isTerminalStatus, summarizeDeployment, type DeploymentSummary } from './progress.js';

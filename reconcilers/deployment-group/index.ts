@@ -1,7 +1,8 @@
 import type { DeploymentGroupInfo } from '@aws-sdk/client-codedeploy';
 import type { DeploymentGroupSpec } from '../../desired-state/resources.js';
 import { createDeploymentGroup, deploymentGroupArn, tagResource, updateDeploymentGroup } from '../../src/aws/codedeploy.js';
-import { SPEC_HASH_TAG, type Observation, type Outputs, type PlanContext, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
+import { SPEC_HASH_TAG, type Outputs } from '../../desired-state/graph.js';
+import { type Observation, type PlanContext, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
 import { arnScopeOfCycle, codeDeployTagsOf, deploymentGroupsOfCycle, forgetCodeDeployTags, rememberCodeDeployTags } from '../codedeploy-app/cycle.js';
 import { conflictPlan, diffFields, isOwned, planUpdate } from '../shared/diff.js';
 import { buildCreateDeploymentGroupInput, buildUpdateDeploymentGroupInput, desiredGroupSettings, GROUP_SETTING_FIELDS, groupSpecProblem, liveGroupSettings } from './settings.js';

@@ -2,7 +2,7 @@ import type { AutoRollbackEvent, CreateDeploymentGroupCommandInput, DeploymentGr
 import type { DeploymentGroupSpec } from '../../desired-state/resources.js';
 import { isGradualConfig } from '../../desired-state/schema.js';
 import { toKeyValueTags, type TagMap } from '../../src/aws/tags.js';
-import { resolved } from '../../src/engine/types.js';
+import { resolved } from '../../desired-state/graph.js';
 
 /** Every setting converge manages on a deployment group, normalised so desired and live compare. */
 export interface GroupSettings {

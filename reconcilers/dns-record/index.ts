@@ -2,7 +2,8 @@ import type { DnsRecordSpec } from '../../desired-state/resources.js';
 import { classifyAwsError } from '../../src/aws/errors.js';
 import { listRecordSets, normalizeDnsName, upsertRecordSets, type DesiredRecordSet, type LiveRecordSet } from '../../src/aws/route53.js';
 import type { AwsClients } from '../../src/aws/clients.js';
-import { isRef, OWNERSHIP_TAG_ENVIRONMENT, resolvedOrUnknown, UNKNOWN, type Change, type FieldDiff, type Observation, type Outputs, type PlanContext, type ReconcileContext, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
+import { isRef, OWNERSHIP_TAG_ENVIRONMENT, resolvedOrUnknown, UNKNOWN, type Outputs } from '../../desired-state/graph.js';
+import { type Change, type FieldDiff, type Observation, type PlanContext, type ReconcileContext, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
 
 /**
  * Route 53 records carry no tags. As external-dns does, converge marks a record it owns with a

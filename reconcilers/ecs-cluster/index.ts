@@ -1,6 +1,7 @@
 import type { ClusterSpec } from '../../desired-state/resources.js';
 import { createCluster, describeClusters, putCapacityProviders, tagEcsResource, updateClusterInsights, type LiveCluster } from '../../src/aws/ecs.js';
-import { SPEC_HASH_TAG, type Outputs, type ResourceReconciler } from '../../src/engine/types.js';
+import { SPEC_HASH_TAG, type Outputs } from '../../desired-state/graph.js';
+import { type ResourceReconciler } from '../../src/engine/types.js';
 import { conflictPlan, diffFields, isOwned, planUpdate } from '../shared/diff.js';
 
 interface ClusterFields {

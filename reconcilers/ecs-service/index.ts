@@ -1,10 +1,11 @@
 import type { CreateServiceCommandInput, UpdateServiceCommandInput } from '@aws-sdk/client-ecs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EcsServiceSpec } from '../../desired-state/resources.js';
-import { shortHash } from '../../src/util/hash.js';
+import { shortHash } from '../../desired-state/hash.js';
 import { createService, deleteService, describeServices, tagEcsResource, updateService, type LiveService } from '../../src/aws/ecs.js';
 import { toLowerKeyValueTags } from '../../src/aws/tags.js';
-import { resolved, SPEC_HASH_TAG, type ApplyContext, type Change, type DesiredResource, type FieldDiff, type Observation, type Outputs, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
+import { resolved, SPEC_HASH_TAG, type DesiredResource, type Outputs } from '../../desired-state/graph.js';
+import { type ApplyContext, type Change, type FieldDiff, type Observation, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
 import { appSpecRevision, appSpecTagValue } from '../deployment-group/appspec.js';
 import { rolloutOf } from '../deployment-group/deployments.js';
 import { planRollout, SERVICE_APPSPEC_TAG, type RolloutObservation } from '../deployment-group/rollout.js';

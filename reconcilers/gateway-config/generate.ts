@@ -1,7 +1,7 @@
 import { gatewayConfigInput } from '../../desired-state/expand.js';
 import type { GatewayConfigInput, GatewayConfigService } from '../../desired-state/resources.js';
 import type { DesiredState, GatewaySettings, HttpMethod, Route } from '../../desired-state/types.js';
-import { sha256 } from '../../src/util/hash.js';
+import { sha256 } from '../../desired-state/hash.js';
 import { KRAKEND_SCHEMA_URL } from './schema.js';
 
 export interface KrakendBackend {

@@ -3,19 +3,8 @@ import type { EcsServiceSpec, GatewayConfigInput, GatewayConfigSpec } from '../.
 import { describeAwsError } from '../../src/aws/errors.js';
 import { deleteObject, getObject, listObjectsWithin, putObject, putObjectIfAbsent } from '../../src/aws/s3.js';
 import { resolveRefs } from '../../src/engine/graph.js';
-import {
-  isRef,
-  UNKNOWN,
-  type Change,
-  type DesiredResource,
-  type FieldDiff,
-  type Observation,
-  type Outputs,
-  type PlanContext,
-  type ReconcileContext,
-  type ResourcePlan,
-  type ResourceReconciler,
-} from '../../src/engine/types.js';
+import { isRef, UNKNOWN, type DesiredResource, type Outputs } from '../../desired-state/graph.js';
+import { type Change, type FieldDiff, type Observation, type PlanContext, type ReconcileContext, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
 import { describeTaskOnce, servicesOfCycle } from '../task-definition/index.js';
 import { generateKrakendConfig, krakendConfigHash, renderKrakendConfig } from './generate.js';
 import { validateKrakendConfig, type KrakendValidationError } from './validate.js';

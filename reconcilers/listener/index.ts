@@ -1,7 +1,8 @@
 import type { ListenerAction, ListenerSpec } from '../../desired-state/resources.js';
 import { addTags, createListener, describeListeners, describeListenersByArn, modifyListener, type ListenerActionShape, type ListenerInput, type LiveListener } from '../../src/aws/elbv2.js';
 import { resolveRefs } from '../../src/engine/graph.js';
-import { resolvedOrUnknown, SPEC_HASH_TAG, UNKNOWN, type FieldDiff, type Observation, type Outputs, type PlanContext, type ReconcileContext, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
+import { resolvedOrUnknown, SPEC_HASH_TAG, UNKNOWN, type Outputs } from '../../desired-state/graph.js';
+import { type FieldDiff, type Observation, type PlanContext, type ReconcileContext, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
 import { elbv2TagsOf, rememberElbv2Tags } from '../load-balancer/elbv2-tags.js';
 import { conflictPlan, isOwned, planUpdate } from '../shared/diff.js';
 import { servicesOfCycle } from '../task-definition/index.js';

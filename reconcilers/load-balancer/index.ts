@@ -1,6 +1,7 @@
 import type { LoadBalancerSpec } from '../../desired-state/resources.js';
 import { addTags, createLoadBalancer, describeLoadBalancersByName, setSecurityGroups, setSubnets, type LiveLoadBalancer } from '../../src/aws/elbv2.js';
-import { SPEC_HASH_TAG, type Observation, type Outputs, type PlanContext, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
+import { SPEC_HASH_TAG, type Outputs } from '../../desired-state/graph.js';
+import { type Observation, type PlanContext, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
 import { conflictPlan, diffFields, isOwned, planUpdate } from '../shared/diff.js';
 import { elbv2TagsOf, rememberElbv2Tags } from './elbv2-tags.js';
 

@@ -1,6 +1,7 @@
 import type { SecurityGroupRule, SecurityGroupSpec } from '../../desired-state/resources.js';
 import { authorizeIngress, createSecurityGroup, describeSecurityGroupsByName, revokeIngress, tagEc2Resource, type IngressRule, type LiveSecurityGroup } from '../../src/aws/ec2.js';
-import { resolved, SPEC_HASH_TAG, type FieldDiff, type Observation, type ResourceReconciler } from '../../src/engine/types.js';
+import { resolved, SPEC_HASH_TAG } from '../../desired-state/graph.js';
+import { type FieldDiff, type Observation, type ResourceReconciler } from '../../src/engine/types.js';
 import { conflictPlan, isOwned, planUpdate } from '../shared/diff.js';
 
 export interface RulePayload {

@@ -1,4 +1,4 @@
-import { stableStringify } from '../../src/util/hash.js';
+import { stableStringify } from '../../desired-state/hash.js';
 import type { Change, FieldDiff, Observation, PlanContext, ResourcePlan } from '../../src/engine/types.js';
 
 export function sameValue(a: unknown, b: unknown): boolean {

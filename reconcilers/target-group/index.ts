@@ -1,6 +1,7 @@
 import type { TargetGroupHealthCheck, TargetGroupSpec } from '../../desired-state/resources.js';
 import { addTags, createTargetGroup, describeTargetGroupsByName, modifyTargetGroupHealthCheck, type HealthCheckInput, type LiveTargetGroup } from '../../src/aws/elbv2.js';
-import { SPEC_HASH_TAG, type FieldDiff, type Observation, type Outputs, type PlanContext, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
+import { SPEC_HASH_TAG, type Outputs } from '../../desired-state/graph.js';
+import { type FieldDiff, type Observation, type PlanContext, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
 import { elbv2TagsOf, rememberElbv2Tags } from '../load-balancer/elbv2-tags.js';
 import { conflictPlan, isOwned, planUpdate, sameValue } from '../shared/diff.js';
 

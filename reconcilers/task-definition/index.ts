@@ -3,7 +3,8 @@ import type { EcsServiceSpec, TaskDefinitionSpec } from '../../desired-state/res
 import { describeServices, describeTaskDefinition, registerTaskDefinition, type LiveService } from '../../src/aws/ecs.js';
 import { toLowerKeyValueTags, type TagMap } from '../../src/aws/tags.js';
 import { desiredHashOf } from '../../src/engine/graph.js';
-import { resolved, SPEC_HASH_TAG, type FieldDiff, type Observation, type ReconcileContext, type ResourceReconciler } from '../../src/engine/types.js';
+import { resolved, SPEC_HASH_TAG } from '../../desired-state/graph.js';
+import { type FieldDiff, type Observation, type ReconcileContext, type ResourceReconciler } from '../../src/engine/types.js';
 import { maskSensitive } from '../../src/log/logger.js';
 import { conflictPlan, isOwned, sameValue } from '../shared/diff.js';
 

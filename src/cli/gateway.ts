@@ -3,7 +3,7 @@ import { InvalidDesiredStateError, formatIssues } from '../../desired-state/erro
 import { gatewayConfigInput } from '../../desired-state/expand.js';
 import { environmentNames } from '../../desired-state/naming.js';
 import { parseDesiredState } from '../../desired-state/parse.js';
-import { openSource } from '../../desired-state/source.js';
+import { openSource } from '../source/source.js';
 import type { DesiredState } from '../../desired-state/types.js';
 import { describeInvalidGatewayConfig, renderGatewayConfig } from '../../reconcilers/gateway-config/index.js';
 import { createAwsClients, destroyAwsClients, type AwsClients } from '../aws/clients.js';

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { InvalidDesiredStateError, formatIssues } from '../../desired-state/errors.js';
 import { parseDesiredState } from '../../desired-state/parse.js';
-import { openSource } from '../../desired-state/source.js';
+import { openSource } from '../source/source.js';
 import { createAwsClients } from '../aws/clients.js';
 import { Controller } from '../controller.js';
 import { createLogger, type Logger } from '../log/logger.js';

@@ -2,25 +2,12 @@ import type { Logger } from 'pino';
 import type { AwsClients } from '../aws/clients.js';
 import type { S3Listing } from '../aws/s3.js';
 import { classifyAwsError, describeAwsError } from '../aws/errors.js';
-import { shortHash } from '../util/hash.js';
+import { shortHash } from '../../desired-state/hash.js';
 import { mapLimit } from '../util/semaphore.js';
 import type { BackoffTracker } from './backoff.js';
 import { orderForCycle, resolveRefs } from './graph.js';
-import {
-  AWS_TYPE_NAMES,
-  UNKNOWN,
-  type AnyReconciler,
-  type ChangeAction,
-  type DesiredResource,
-  type FieldDiff,
-  type ImmutableCache,
-  type Observation,
-  type Outputs,
-  type ReconcileContext,
-  type ResourcePlan,
-  type ResourceState,
-  type ResourceType,
-} from './types.js';
+import { AWS_TYPE_NAMES, UNKNOWN, type DesiredResource, type Outputs, type ResourceType } from '../../desired-state/graph.js';
+import { type AnyReconciler, type ChangeAction, type FieldDiff, type ImmutableCache, type Observation, type ReconcileContext, type ResourcePlan, type ResourceState } from './types.js';
 
 export interface ResourceResult {
   id: string;

@@ -1,5 +1,5 @@
-import { shortHash } from '../util/hash.js';
-import { isRef, RESOURCE_TYPES, UNKNOWN, type DesiredResource, type Outputs, type ResourceType } from './types.js';
+import { shortHash } from '../../desired-state/hash.js';
+import { isRef, RESOURCE_TYPES, UNKNOWN, type DesiredResource, type Outputs, type ResourceType } from '../../desired-state/graph.js';
 
 /**
  * Orders resources for a cycle: by type (the registry order is a topological order of

@@ -6,7 +6,8 @@ import type { DeploymentGroupSpec, EcsServiceSpec } from '../../../desired-state
 import { deploymentsOfCycle, rolloutOf } from '../../../reconcilers/deployment-group/deployments.js';
 import { createAwsClients, destroyAwsClients } from '../../../src/aws/clients.js';
 import { MapCache } from '../../../src/engine/engine.js';
-import type { DesiredResource, ReconcileContext } from '../../../src/engine/types.js';
+import type { DesiredResource } from '../../../desired-state/graph.js';
+import type { ReconcileContext } from '../../../src/engine/types.js';
 import { captureLogs } from '../../support/log-capture.js';
 
 const cd = mockClient(CodeDeployClient);

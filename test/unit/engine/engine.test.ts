@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { AwsClients } from '../../../src/aws/clients.js';
 import { BackoffTracker } from '../../../src/engine/backoff.js';
 import { MapCache, runEngine } from '../../../src/engine/engine.js';
-import { erase, ref, type DesiredResource, type Observation, type ResourceReconciler, type ResourceType } from '../../../src/engine/types.js';
+import { ref, type DesiredResource, type ResourceType } from '../../../desired-state/graph.js';
+import { erase, type Observation, type ResourceReconciler } from '../../../src/engine/types.js';
 import { captureLogs } from '../../support/log-capture.js';
 
 interface FakeSpec {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { orderForCycle, resolveRefs } from '../../../src/engine/graph.js';
-import { ref, UNKNOWN, type DesiredResource, type ResourceType } from '../../../src/engine/types.js';
+import { ref, UNKNOWN, type DesiredResource, type ResourceType } from '../../../desired-state/graph.js';
 
 const res = (type: ResourceType, name: string, dependsOn: string[] = [], spec: unknown = {}): DesiredResource => ({
   id: `${type}/${name}`,

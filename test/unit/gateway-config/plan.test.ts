@@ -12,8 +12,9 @@ import {
   type PinnedConfig,
   type PublishedConfig,
 } from '../../../reconcilers/gateway-config/index.js';
-import { ref, UNKNOWN, type DesiredResource, type Observation, type PlanContext } from '../../../src/engine/types.js';
-import { sha256 } from '../../../src/util/hash.js';
+import { ref, UNKNOWN, type DesiredResource } from '../../../desired-state/graph.js';
+import { type Observation, type PlanContext } from '../../../src/engine/types.js';
+import { sha256 } from '../../../desired-state/hash.js';
 import { defaultHealthCheck, makeDesiredState, makeGateway, makeRoute, makeService, makeShopServices } from '../../support/desired-state-fixtures.js';
 
 const NLB = 'shop-services-0123456789.elb.us-east-1.amazonaws.com';

@@ -5,22 +5,14 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { pino } from 'pino';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { expand, gatewayConfigInput } from '../../../desired-state/expand.js';
-import type { ResolvedNetwork } from '../../../desired-state/resolve.js';
+import type { ResolvedNetwork } from '../../../desired-state/network.js';
 import type { GatewayConfigSpec, TaskDefinitionSpec } from '../../../desired-state/resources.js';
 import type { DesiredState } from '../../../desired-state/types.js';
 import { gatewayConfigReconciler, renderGatewayConfig, type GatewayConfigPayload } from '../../../reconcilers/gateway-config/index.js';
 import { createAwsClients, destroyAwsClients } from '../../../src/aws/clients.js';
 import { MapCache, runEngine } from '../../../src/engine/engine.js';
-import {
-  erase,
-  isRef,
-  type ApplyContext,
-  type Change,
-  type DesiredResource,
-  type Outputs,
-  type ReconcileContext,
-  type ResourceReconciler,
-} from '../../../src/engine/types.js';
+import { isRef, type DesiredResource, type Outputs } from '../../../desired-state/graph.js';
+import { erase, type ApplyContext, type Change, type ReconcileContext, type ResourceReconciler } from '../../../src/engine/types.js';
 import { makeDesiredState, makeRoute, makeService, makeShopServices } from '../../support/desired-state-fixtures.js';
 
 const NLB = 'shop-services-0123456789.elb.us-east-1.amazonaws.com';

@@ -18,7 +18,8 @@ import type { AwsClients } from '../../../src/aws/clients.js';
 import { describeListeners, describeTags, describeTargetGroupsByName } from '../../../src/aws/elbv2.js';
 import { changeRecordSets, listRecordSets } from '../../../src/aws/route53.js';
 import { MapCache } from '../../../src/engine/engine.js';
-import type { DesiredResource, ReconcileContext } from '../../../src/engine/types.js';
+import type { DesiredResource } from '../../../desired-state/graph.js';
+import type { ReconcileContext } from '../../../src/engine/types.js';
 import { tgArn } from './fixtures.js';
 
 const elbv2Mock = mockClient(ElasticLoadBalancingV2Client);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { indexRecords, ownerRecordName, ownerValue, parseOwner, planDnsRecord, type DnsPlanInput, type ZoneRecords } from '../../../reconcilers/dns-record/index.js';
 import { normalizeDnsName, type LiveRecordSet } from '../../../src/aws/route53.js';
-import { UNKNOWN, type Observation } from '../../../src/engine/types.js';
+import { UNKNOWN } from '../../../desired-state/graph.js';
+import { type Observation } from '../../../src/engine/types.js';
 import { ENV, HASH, planCtx } from './fixtures.js';
 
 const LB_DNS = 'shop-backend-1.us-east-1.elb.amazonaws.com';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { diffRules, securityGroupReconciler } from '../../../reconcilers/security-group/index.js';
 import type { LiveSecurityGroup } from '../../../src/aws/ec2.js';
-import type { DesiredResource } from '../../../src/engine/types.js';
+import type { DesiredResource } from '../../../desired-state/graph.js';
 import type { SecurityGroupSpec } from '../../../desired-state/resources.js';
 
 const desired = (ingress: SecurityGroupSpec['ingress']): DesiredResource<SecurityGroupSpec> => ({

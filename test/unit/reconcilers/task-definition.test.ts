@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildRegisterInput, diffTasks, normalizeTask, taskDefinitionReconciler, type LiveTask } from '../../../reconcilers/task-definition/index.js';
 import type { TaskDefinitionSpec } from '../../../desired-state/resources.js';
-import type { DesiredResource } from '../../../src/engine/types.js';
+import type { DesiredResource } from '../../../desired-state/graph.js';
 import { commonPrefix } from '../../../reconcilers/log-group/index.js';
 
 const spec = (overrides: Partial<TaskDefinitionSpec['container']> = {}): TaskDefinitionSpec => ({

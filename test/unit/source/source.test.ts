@@ -14,7 +14,7 @@ import {
 import type { GetObjectCommandOutput, ListObjectsV2CommandInput } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DesiredStateSourceError, openSource, parseS3Url } from '../../../desired-state/source.js';
+import { DesiredStateSourceError, openSource, parseS3Url } from '../../../src/source/source.js';
 import { deleteObject, getObjectText, listObjects, putObjectIfAbsent } from '../../../src/aws/s3.js';
 
 const s3Mock = mockClient(S3Client);

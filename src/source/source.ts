@@ -5,11 +5,11 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { awsErrorName } from '../src/aws/errors.js';
-import { getObject, listObjects, type S3Listing } from '../src/aws/s3.js';
-import type { S3ObjectSummary } from '../src/aws/s3.js';
-import { sha256 } from '../src/util/hash.js';
-import type { SourceFile } from './parse.js';
+import { awsErrorName } from '../aws/errors.js';
+import { getObject, listObjects, type S3Listing } from '../aws/s3.js';
+import type { S3ObjectSummary } from '../aws/s3.js';
+import { sha256 } from '../../desired-state/hash.js';
+import type { SourceFile } from '../../desired-state/parse.js';
 
 export interface DesiredStateSource {
   readonly description: string;

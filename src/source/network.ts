@@ -1,19 +1,9 @@
-import type { AwsClients } from '../src/aws/clients.js';
-import { findSubnets, findVpcs, findZonesByName, getZone, type LiveSubnet } from '../src/aws/network.js';
-import { InvalidDesiredStateError, type DesiredStateIssue } from './errors.js';
-import type { AwsRef, EnvironmentDocument } from './types.js';
-
-/** The network and DNS references of the Environment, resolved to AWS ids. */
-export interface ResolvedNetwork {
-  vpcId: string;
-  vpcCidr: string;
-  privateSubnets: { id: string; availabilityZone: string }[];
-  publicSubnets: { id: string; availabilityZone: string }[];
-  zoneId: string;
-  zoneName: string;
-  /** Things worth a person's attention that do not stop converge. */
-  warnings: string[];
-}
+/** Resolves the Environment's network and DNS references against AWS (the only AWS reads before expansion). */
+import type { AwsClients } from '../aws/clients.js';
+import { findSubnets, findVpcs, findZonesByName, getZone, type LiveSubnet } from '../aws/network.js';
+import { InvalidDesiredStateError, type DesiredStateIssue } from '../../desired-state/errors.js';
+import type { ResolvedNetwork } from '../../desired-state/network.js';
+import type { AwsRef, EnvironmentDocument } from '../../desired-state/types.js';
 
 const refLabel = (ref: AwsRef): string => ('id' in ref ? `id "${ref.id}"` : `Name tag "${ref.name}"`);
 
