@@ -2,7 +2,7 @@
  * The desired spec of each AWS resource type, as expansion builds it and reconcilers read it.
  * Values another resource produces are `Ref`s until the engine resolves them before `plan`.
  */
-import type { Ref } from './graph.js';
+import type { DesiredResource, Ref, ResourceType } from './graph.js';
 import type { ContainerHealthCheck, DeploymentStrategy, GatewaySettings, Route } from './types.js';
 
 export type Resolvable<T> = T | Ref;
@@ -152,6 +152,8 @@ export interface GatewayConfigSpec {
   /** The internal NLB's DNS name: every backend host is `http://<nlbDnsName>:<listenerPort>`. */
   nlbDnsName: Resolvable<string>;
   input: GatewayConfigInput;
+  /** The gateway's ECS service: which configuration its running task definition pins. */
+  gatewayService: EcsServiceRef;
 }
 
 export interface TaskContainerSpec {
@@ -164,8 +166,16 @@ export interface TaskContainerSpec {
   healthCheck?: ContainerHealthCheck;
 }
 
+/** An ECS service a resource of another type looks at (who runs a task definition family, ...). */
+export interface EcsServiceRef {
+  clusterName: string;
+  serviceName: string;
+}
+
 export interface TaskDefinitionSpec {
   family: string;
+  /** The ECS service that runs this family: its tags record the revision converge registered. */
+  service: EcsServiceRef;
   cpu: number;
   memory: number;
   executionRoleArn?: string;
@@ -209,10 +219,17 @@ export interface EcsServiceSpec {
     containerPort: number;
   };
   healthCheckGracePeriodSeconds?: number;
+  /**
+   * The CodeDeploy deployment group of the workload: it deploys a blue/green service, and it is
+   * released (deleted) before a service that leaves blue/green is replaced.
+   */
+  codeDeploy: { applicationName: string; deploymentGroupName: string };
 }
 
 export interface CodeDeployAppSpec {
   applicationName: string;
+  /** Every deployment group of the application: one read answers for all of them. */
+  deploymentGroupNames: string[];
 }
 
 export interface DeploymentGroupSpec {
@@ -220,6 +237,8 @@ export interface DeploymentGroupSpec {
   deploymentGroupName: string;
   serviceName: string;
   clusterName: string;
+  /** The ECS service's ARN: CreateDeploymentGroup refuses a service that is not there yet. */
+  serviceArn: Resolvable<string>;
   targetGroupNames: [string, string];
   prodListenerArn: Resolvable<string>;
   testListenerArn?: Resolvable<string>;
@@ -229,4 +248,26 @@ export interface DeploymentGroupSpec {
   alarms: string[];
   /** The role CodeDeploy assumes; from the Environment's iam settings. */
   serviceRoleArn?: string;
+}
+
+/** The spec of each resource type. */
+export interface ResourceSpecs {
+  'ecs-cluster': ClusterSpec;
+  'log-group': LogGroupSpec;
+  'security-group': SecurityGroupSpec;
+  'load-balancer': LoadBalancerSpec;
+  'target-group': TargetGroupSpec;
+  certificate: CertificateSpec;
+  'dns-record': DnsRecordSpec;
+  listener: ListenerSpec;
+  'gateway-config': GatewayConfigSpec;
+  'task-definition': TaskDefinitionSpec;
+  'ecs-service': EcsServiceSpec;
+  'codedeploy-app': CodeDeployAppSpec;
+  'deployment-group': DeploymentGroupSpec;
+}
+
+/** The resources of one type, typed by their spec (expansion builds each type's spec). */
+export function resourcesOfType<T extends ResourceType>(graph: readonly DesiredResource[], type: T): DesiredResource<ResourceSpecs[T]>[] {
+  return graph.filter((r): r is DesiredResource<ResourceSpecs[T]> => r.type === type);
 }

@@ -2,9 +2,9 @@ import type { CertificateSpec } from '../../desired-state/resources.js';
 import { describeCertificate, listCertificates, listCertificateTags, requestCertificate, type LiveCertificate, type ValidationRecord } from '../../src/aws/acm.js';
 import type { TagMap } from '../../src/aws/tags.js';
 import { type Outputs } from '../../desired-state/graph.js';
-import { type Observation, type PlanContext, type ReconcileContext, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
+import { cycleRead, failed, progressing, ready, type Observation, type ReconcileContext, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
 import { shortHash } from '../../desired-state/hash.js';
-import { isOwned } from '../shared/diff.js';
+import { isOwned } from '../../src/engine/ownership.js';
 
 export type CertificatePayload = { kind: 'request' };
 
@@ -34,30 +34,27 @@ const waitingFor = (cert: { domainName: string; validationRecords?: readonly Val
     ? `waiting for ACM to issue the certificate for ${domain} (DNS validation through ${cert.validationRecords.map((r) => r.name.replace(/\.$/, '')).join(', ')})`
     : `waiting for ACM to issue the certificate for ${domain} (ACM has not published its validation record yet)`;
 
-export function planCertificate(desired: { spec: CertificateSpec }, observed: Observation<LiveCertificate> | undefined, _ctx?: PlanContext): ResourcePlan {
+/** Pure: what to request, and how far ACM is with the certificate it found (only converge's own, or the given one). */
+export function planCertificate(desired: { spec: CertificateSpec }, observed: Observation<LiveCertificate> | undefined): ResourcePlan {
   const { spec } = desired;
   if (spec.mode === 'given') {
     const where = `certificate ${spec.arn ?? '(no ARN)'} for ${spec.domain}`;
-    if (!observed) return { changes: [], drift: [], failed: `${where} does not exist in ACM (spec.loadBalancers.*.certificateArn); give the ARN of an existing certificate, or "auto"` };
+    if (!observed) return failed(`${where} does not exist in ACM (spec.loadBalancers.*.certificateArn); give the ARN of an existing certificate, or "auto"`);
     const cert = observed.live;
-    if (cert.status === 'ISSUED') return { changes: [], drift: [], outputs: { arn: cert.arn, status: cert.status } };
-    if (cert.status === 'PENDING_VALIDATION') return { changes: [], drift: [], outputs: { status: cert.status }, progressing: `waiting for ACM to issue ${where}` };
-    return { changes: [], drift: [], outputs: { status: cert.status }, failed: `${where} is ${cert.status}; an HTTPS listener needs an ISSUED certificate` };
+    if (cert.status === 'ISSUED') return ready([], { arn: cert.arn, status: cert.status });
+    if (cert.status === 'PENDING_VALIDATION') return progressing(`waiting for ACM to issue ${where}`, { outputs: { status: cert.status } });
+    return failed(`${where} is ${cert.status}; an HTTPS listener needs an ISSUED certificate`, { outputs: { status: cert.status } });
   }
   if (!observed) {
-    return {
+    return progressing(`waiting for ACM to issue the certificate for ${spec.domain}`, {
       changes: [{ action: 'create', diffs: [{ field: 'domainName', desired: spec.domain, live: undefined }], payload: { kind: 'request' } satisfies CertificatePayload, summary: `request a DNS-validated ACM certificate for ${spec.domain}` }],
-      drift: [],
-      progressing: `waiting for ACM to issue the certificate for ${spec.domain}`,
-    };
+    });
   }
   const cert = observed.live;
   const outputs = certificateOutputs(cert);
-  if (cert.status === 'ISSUED') return { changes: [], drift: [], outputs };
-  if (cert.status === 'FAILED') {
-    return { changes: [], drift: [], outputs, failed: `ACM could not issue the certificate ${cert.arn} for ${spec.domain}: ${cert.failureReason ?? 'no reason given'}` };
-  }
-  return { changes: [], drift: [], outputs, progressing: waitingFor(cert, spec.domain) };
+  if (cert.status === 'ISSUED') return ready([], outputs);
+  if (cert.status === 'FAILED') return failed(`ACM could not issue the certificate ${cert.arn} for ${spec.domain}: ${cert.failureReason ?? 'no reason given'}`, { outputs });
+  return progressing(waitingFor(cert, spec.domain), { outputs });
 }
 
 /** What a cycle remembers of an auto certificate: its ARN while pending, the whole answer once issued. */
@@ -84,6 +81,9 @@ async function tagsOf(ctx: ReconcileContext, arn: string): Promise<TagMap | unde
 
 const statusRank = (status: string): number => ['ISSUED', 'PENDING_VALIDATION', 'FAILED'].indexOf(status);
 
+/** The account's certificates in a usable status: one ListCertificates a cycle, shared by every domain. */
+const certificateSummaries = cycleRead('acm-certificates', (ctx) => listCertificates(ctx.aws.acm, USABLE_STATUSES));
+
 /**
  * The certificate converge requested for a domain: ListCertificates once per cycle (shared by
  * every domain), tags only of the candidates for this domain (cached by ARN), then one
@@ -99,7 +99,7 @@ async function observeAuto(domain: string, ctx: ReconcileContext): Promise<LiveC
       return cert;
     }
   }
-  const summaries = await ctx.memo('acm:list-certificates', () => listCertificates(ctx.aws.acm, USABLE_STATUSES));
+  const summaries = await ctx.read(certificateSummaries);
   const candidates = summaries.filter((s) => s.domainName.toLowerCase() === domain.toLowerCase()).sort((a, b) => statusRank(a.status) - statusRank(b.status));
   for (const candidate of candidates) {
     const tags = await tagsOf(ctx, candidate.arn);
@@ -122,14 +122,16 @@ async function observeGiven(arn: string, ctx: ReconcileContext): Promise<LiveCer
 
 export const certificateReconciler: ResourceReconciler<CertificateSpec, LiveCertificate, CertificatePayload> = {
   type: 'certificate',
+  // An auto certificate is found only among those carrying converge's ownership tags; a given one is
+  // used, never changed. Neither is written after its request: no spec hash to record.
+  ownership: 'reconciler',
 
   async observe(desired, ctx) {
     const out = new Map<string, Observation<LiveCertificate>>();
     await Promise.all(
       desired.map(async (d) => {
         const cert = d.spec.mode === 'given' ? (d.spec.arn ? await observeGiven(d.spec.arn, ctx) : undefined) : await observeAuto(d.spec.domain, ctx);
-        // A given certificate is used, never changed; an auto one is found only through its ownership tags.
-        if (cert) out.set(d.id, { live: cert, owned: true });
+        if (cert) out.set(d.id, { live: cert });
       }),
     );
     return out;

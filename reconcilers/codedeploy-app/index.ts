@@ -1,10 +1,8 @@
 import type { CodeDeployAppSpec } from '../../desired-state/resources.js';
-import { applicationArn, createApplication, getApplication } from '../../src/aws/codedeploy.js';
-import type { TagMap } from '../../src/aws/tags.js';
 import { SPEC_HASH_TAG, type Outputs } from '../../desired-state/graph.js';
-import { type Observation, type PlanContext, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
-import { conflictPlan, isOwned } from '../shared/diff.js';
-import { arnScopeOfCycle, codeDeployTagsOf, deploymentGroupsOfCycle, rememberCodeDeployTags } from './cycle.js';
+import { applicationArn, createApplication, getApplication, tagResource } from '../../src/aws/codedeploy.js';
+import { failed, ready, type Observation, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
+import { arnScopeOfCycle, codeDeployTags, codeDeployTagsOf, liveDeploymentGroups, readCodeDeployTags } from '../shared/codedeploy.js';
 
 export interface LiveApplication {
   name: string;
@@ -20,41 +18,34 @@ type Payload = { kind: 'create' };
 
 const outputsOf = (live: LiveApplication): Outputs => ({ name: live.name, arn: live.arn });
 
-export function planApplication(desired: { spec: CodeDeployAppSpec }, observed: Observation<LiveApplication> | undefined, _ctx?: PlanContext): ResourcePlan {
+export function planApplication(desired: { spec: CodeDeployAppSpec }, observed: Observation<LiveApplication> | undefined): ResourcePlan {
   const name = desired.spec.applicationName;
-  if (observed?.live.unused) return { changes: [], drift: [] };
+  if (observed?.live.unused) return ready();
   if (!observed) {
-    return {
-      changes: [{ action: 'create', diffs: [{ field: 'applicationName', desired: name, live: undefined }], payload: { kind: 'create' } satisfies Payload, summary: `create the CodeDeploy application ${name} (ECS)` }],
-      drift: [],
-    };
+    return ready([{ action: 'create', diffs: [{ field: 'applicationName', desired: name, live: undefined }], payload: { kind: 'create' } satisfies Payload, summary: `create the CodeDeploy application ${name} (ECS)` }]);
   }
-  if (!observed.live.arn) {
-    return { changes: [], drift: [], failed: `CodeDeploy application ${name} exists, but converge cannot tell who owns it: no ARN of this account is known yet to read its tags` };
-  }
-  if (!observed.owned) return conflictPlan(`CodeDeploy application ${name}`);
   const platform = observed.live.computePlatform;
   if (platform !== undefined && platform !== 'ECS') {
-    return {
-      changes: [],
-      drift: [{ field: 'computePlatform', desired: 'ECS', live: platform }],
-      outputs: outputsOf(observed.live),
-      failed: `CodeDeploy application ${name} has compute platform ${platform}; blue/green ECS deployments need an ECS application, and the platform cannot change: delete the application to let converge re-create it`,
-    };
+    return failed(
+      `CodeDeploy application ${name} has compute platform ${platform}; blue/green ECS deployments need an ECS application, and the platform cannot change: delete the application to let converge re-create it`,
+      { outputs: outputsOf(observed.live), differences: [{ field: 'computePlatform', desired: 'ECS', live: platform }] },
+    );
   }
-  return { changes: [], drift: [], outputs: outputsOf(observed.live) };
+  return ready([], outputsOf(observed.live));
 }
 
 export const codeDeployAppReconciler: ResourceReconciler<CodeDeployAppSpec, LiveApplication, Payload> = {
   type: 'codedeploy-app',
+  ownership: 'tags',
 
   async observe(desired, ctx) {
     const out = new Map<string, Observation<LiveApplication>>();
-    const groups = await deploymentGroupsOfCycle(ctx);
+    const groups = await ctx.read(liveDeploymentGroups);
     for (const d of desired) {
       const name = d.spec.applicationName;
       if (!groups) {
-        out.set(d.id, { live: { name, unused: true }, owned: true });
+        // Nothing deploys blue/green: the application is not needed and not looked at.
+        out.set(d.id, { live: { name, unused: true }, tags: { ...d.tags } });
         continue;
       }
       if (!groups.applicationExists) continue;
@@ -66,9 +57,10 @@ export const codeDeployAppReconciler: ResourceReconciler<CodeDeployAppSpec, Live
         platform = app.computePlatform ?? 'Server';
       }
       const scope = arnScopeOfCycle(ctx);
-      const arn = scope ? applicationArn(scope, name) : undefined;
-      const tags: TagMap = arn ? ((await codeDeployTagsOf(arn, ctx)) ?? {}) : {};
-      out.set(d.id, { live: { name, computePlatform: platform, arn }, owned: isOwned(tags, ctx.environment), specHash: tags[SPEC_HASH_TAG] });
+      if (!scope) throw new Error(`CodeDeploy application ${name} exists, but converge cannot tell who owns it: no ARN of this account is known yet to read its tags`);
+      const arn = applicationArn(scope, name);
+      const tags = await codeDeployTagsOf(arn, ctx);
+      out.set(d.id, { live: { name, computePlatform: platform, arn }, tags: tags?.tags ?? {}, tagsFromCache: tags?.fromCache });
     }
     return out;
   },
@@ -77,11 +69,20 @@ export const codeDeployAppReconciler: ResourceReconciler<CodeDeployAppSpec, Live
 
   async apply(desired, _change, ctx) {
     const name = desired.spec.applicationName;
-    const tags = { ...desired.tags, [SPEC_HASH_TAG]: ctx.desiredHash };
-    await createApplication(ctx.aws.codedeploy, name, tags);
+    await createApplication(ctx.aws.codedeploy, name, ctx.tags);
     const scope = arnScopeOfCycle(ctx);
     const arn = scope ? applicationArn(scope, name) : undefined;
-    if (arn) rememberCodeDeployTags(ctx, arn, tags);
+    if (arn) codeDeployTags.set(ctx.cache, arn, ctx.tags);
     return outputsOf({ name, arn });
+  },
+
+  async readTags(_desired, observed, ctx) {
+    return observed.live.arn ? ((await readCodeDeployTags(observed.live.arn, ctx)) ?? {}) : {};
+  },
+
+  async recordSpecHash(_desired, outputs, hash, ctx) {
+    if (typeof outputs.arn !== 'string') return;
+    await tagResource(ctx.aws.codedeploy, outputs.arn, { [SPEC_HASH_TAG]: hash });
+    codeDeployTags.merge(ctx.cache, outputs.arn, { [SPEC_HASH_TAG]: hash });
   },
 };

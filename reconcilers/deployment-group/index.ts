@@ -1,78 +1,67 @@
 import type { DeploymentGroupInfo } from '@aws-sdk/client-codedeploy';
-import type { DeploymentGroupSpec } from '../../desired-state/resources.js';
+import { isRef, SPEC_HASH_TAG, type Outputs } from '../../desired-state/graph.js';
+import type { DeploymentGroupSpec, Resolvable } from '../../desired-state/resources.js';
 import { createDeploymentGroup, deploymentGroupArn, tagResource, updateDeploymentGroup } from '../../src/aws/codedeploy.js';
-import { SPEC_HASH_TAG, type Outputs } from '../../desired-state/graph.js';
-import { type Observation, type PlanContext, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
-import { arnScopeOfCycle, codeDeployTagsOf, deploymentGroupsOfCycle, forgetCodeDeployTags, rememberCodeDeployTags } from '../codedeploy-app/cycle.js';
-import { conflictPlan, diffFields, isOwned, planUpdate } from '../shared/diff.js';
-import { buildCreateDeploymentGroupInput, buildUpdateDeploymentGroupInput, desiredGroupSettings, GROUP_SETTING_FIELDS, groupSpecProblem, liveGroupSettings } from './settings.js';
+import { ready, type Observation, type ReconcileContext, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
+import { arnScopeOfCycle, codeDeployTags, codeDeployTagsOf, liveDeploymentGroups, readCodeDeployTags } from '../shared/codedeploy.js';
+import { diffFields, updatePlan } from '../shared/plan.js';
+import { buildCreateDeploymentGroupInput, buildUpdateDeploymentGroupInput, desiredGroupSettings, GROUP_SETTING_FIELDS, liveGroupSettings } from './settings.js';
 
 export interface LiveDeploymentGroup {
-  /** The group as BatchGetDeploymentGroups describes it; absent when it does not exist. */
-  group?: DeploymentGroupInfo;
-  /**
-   * Whether the ECS service the group names is there to be named: CreateDeploymentGroup refuses a
-   * service that is missing, draining or not under the CODE_DEPLOY controller.
-   */
-  service: 'ready' | 'waiting';
-  /** Known when the account of the cycle is known (CodeDeploy never returns it). */
-  arn?: string;
+  /** The group as BatchGetDeploymentGroups describes it. */
+  group: DeploymentGroupInfo;
+  /** CodeDeploy never returns it: built from the account of the cycle. */
+  arn: string;
+}
+
+/** A spec value that is a reference, as far as this cycle has resolved it (observe sees specs unresolved). */
+function valueOf(value: Resolvable<string>, ctx: Pick<ReconcileContext, 'outputsOf'>): string | undefined {
+  if (!isRef(value)) return value;
+  const resolved = ctx.outputsOf(value.$ref)?.[value.attr];
+  return typeof resolved === 'string' ? resolved : undefined;
 }
 
 export type DeploymentGroupPayload = { kind: 'create' } | { kind: 'update'; fields: string[] };
 
-const outputsOf = (spec: DeploymentGroupSpec, live: LiveDeploymentGroup): Outputs => ({ name: spec.deploymentGroupName, id: live.group?.deploymentGroupId, arn: live.arn });
+const outputsOf = (spec: DeploymentGroupSpec, live: LiveDeploymentGroup): Outputs => ({ name: spec.deploymentGroupName, id: live.group.deploymentGroupId, arn: live.arn });
 
-export function planDeploymentGroup(desired: { spec: DeploymentGroupSpec }, observed: Observation<LiveDeploymentGroup> | undefined, ctx: PlanContext): ResourcePlan {
+export function planDeploymentGroup(desired: { spec: DeploymentGroupSpec }, observed: Observation<LiveDeploymentGroup> | undefined): ResourcePlan {
   const { spec } = desired;
-  const problem = groupSpecProblem(spec);
-  if (problem) return { changes: [], drift: [], failed: problem };
-  const live = observed?.live;
-  if (!observed || !live?.group) {
-    if (live?.service === 'waiting') {
-      return { changes: [], drift: [], progressing: `waiting for ECS service ${spec.serviceName} to exist under the CODE_DEPLOY controller before creating deployment group ${spec.deploymentGroupName}` };
-    }
-    return {
-      changes: [
-        {
-          action: 'create',
-          diffs: [{ field: 'deploymentGroupName', desired: spec.deploymentGroupName, live: undefined }],
-          payload: { kind: 'create' } satisfies DeploymentGroupPayload,
-          summary: `create the CodeDeploy deployment group ${spec.applicationName}/${spec.deploymentGroupName} (blue/green, ${spec.deploymentConfigName})`,
-        },
-      ],
-      drift: [],
-    };
+  if (!observed) {
+    // The spec names the ECS service's ARN: the engine holds the group back until the service exists.
+    return ready([
+      {
+        action: 'create',
+        diffs: [{ field: 'deploymentGroupName', desired: spec.deploymentGroupName, live: undefined }],
+        payload: { kind: 'create' } satisfies DeploymentGroupPayload,
+        summary: `create the CodeDeploy deployment group ${spec.applicationName}/${spec.deploymentGroupName} (blue/green, ${spec.deploymentConfigName})`,
+      },
+    ]);
   }
-  if (!live.arn) return { changes: [], drift: [], failed: `deployment group ${spec.deploymentGroupName} exists, but converge cannot tell who owns it: no ARN of this account is known yet to read its tags` };
-  if (!observed.owned) return conflictPlan(`CodeDeploy deployment group ${spec.applicationName}/${spec.deploymentGroupName}`);
+  const live = observed.live;
   const diffs = diffFields(desiredGroupSettings(spec), liveGroupSettings(live.group), GROUP_SETTING_FIELDS);
-  return planUpdate(diffs, observed, ctx, { kind: 'update', fields: diffs.map((d) => d.field) } satisfies DeploymentGroupPayload, outputsOf(spec, live));
+  return updatePlan(diffs, { kind: 'update', fields: diffs.map((d) => d.field) } satisfies DeploymentGroupPayload, outputsOf(spec, live));
 }
 
 export const deploymentGroupReconciler: ResourceReconciler<DeploymentGroupSpec, LiveDeploymentGroup, DeploymentGroupPayload> = {
   type: 'deployment-group',
+  ownership: 'tags',
 
   async observe(desired, ctx) {
     const out = new Map<string, Observation<LiveDeploymentGroup>>();
-    const answer = await deploymentGroupsOfCycle(ctx);
+    const answer = await ctx.read(liveDeploymentGroups);
     for (const d of desired) {
       const { spec } = d;
-      const serviceId = d.dependsOn.find((id) => id.startsWith('ecs-service/'));
-      // The ECS service is reconciled earlier in the cycle: without outputs it is being replaced, draining or blocked.
-      const serviceArn = serviceId ? ctx.outputsOf(serviceId)?.arn : undefined;
-      const service: LiveDeploymentGroup['service'] = serviceArn === undefined ? 'waiting' : 'ready';
-      const listenerArn = typeof spec.prodListenerArn === 'string' ? spec.prodListenerArn : ctx.outputsOf(spec.prodListenerArn.$ref)?.[spec.prodListenerArn.attr];
-      const scope = arnScopeOfCycle(ctx, [listenerArn, serviceArn]);
+      const scope = arnScopeOfCycle(ctx, [valueOf(spec.prodListenerArn, ctx), valueOf(spec.serviceArn, ctx)]);
       const arn = scope ? deploymentGroupArn(scope, spec.applicationName, spec.deploymentGroupName) : undefined;
       const group = answer?.groups.get(spec.deploymentGroupName);
       if (!group) {
-        if (arn) forgetCodeDeployTags(ctx, arn);
-        out.set(d.id, { live: { service, arn }, owned: true });
+        if (arn) codeDeployTags.forget(ctx.cache, arn);
         continue;
       }
-      const tags = arn ? ((await codeDeployTagsOf(arn, ctx)) ?? {}) : {};
-      out.set(d.id, { live: { group, service, arn }, owned: isOwned(tags, ctx.environment), specHash: tags[SPEC_HASH_TAG] });
+      if (!arn) throw new Error(`deployment group ${spec.deploymentGroupName} exists, but converge cannot tell who owns it: no ARN of this account is known yet to read its tags`);
+      const tags = await codeDeployTagsOf(arn, ctx);
+      out.set(d.id, { live: { group, arn }, tags: tags?.tags ?? {}, tagsFromCache: tags?.fromCache });
     }
     return out;
   },
@@ -81,19 +70,24 @@ export const deploymentGroupReconciler: ResourceReconciler<DeploymentGroupSpec, 
 
   async apply(desired, change, ctx) {
     const { spec } = desired;
-    const tags = { ...desired.tags, [SPEC_HASH_TAG]: ctx.desiredHash };
     const scope = arnScopeOfCycle(ctx, [spec.prodListenerArn, ctx.liveOutputs.arn]);
     const arn = typeof ctx.liveOutputs.arn === 'string' ? ctx.liveOutputs.arn : scope ? deploymentGroupArn(scope, spec.applicationName, spec.deploymentGroupName) : undefined;
     if (change.payload.kind === 'create') {
-      const id = await createDeploymentGroup(ctx.aws.codedeploy, buildCreateDeploymentGroupInput(spec, tags));
-      if (arn) rememberCodeDeployTags(ctx, arn, tags);
+      const id = await createDeploymentGroup(ctx.aws.codedeploy, buildCreateDeploymentGroupInput(spec, ctx.tags));
+      if (arn) codeDeployTags.set(ctx.cache, arn, ctx.tags);
       return { name: spec.deploymentGroupName, id, arn };
     }
     await updateDeploymentGroup(ctx.aws.codedeploy, buildUpdateDeploymentGroupInput(spec));
-    if (arn) {
-      await tagResource(ctx.aws.codedeploy, arn, { [SPEC_HASH_TAG]: ctx.desiredHash });
-      rememberCodeDeployTags(ctx, arn, { [SPEC_HASH_TAG]: ctx.desiredHash });
-    }
     return {};
+  },
+
+  async readTags(_desired, observed, ctx) {
+    return observed.live.arn ? ((await readCodeDeployTags(observed.live.arn, ctx)) ?? {}) : {};
+  },
+
+  async recordSpecHash(_desired, outputs, hash, ctx) {
+    if (typeof outputs.arn !== 'string') return;
+    await tagResource(ctx.aws.codedeploy, outputs.arn, { [SPEC_HASH_TAG]: hash });
+    codeDeployTags.merge(ctx.cache, outputs.arn, { [SPEC_HASH_TAG]: hash });
   },
 };

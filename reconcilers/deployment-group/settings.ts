@@ -1,6 +1,5 @@
 import type { AutoRollbackEvent, CreateDeploymentGroupCommandInput, DeploymentGroupInfo, UpdateDeploymentGroupCommandInput } from '@aws-sdk/client-codedeploy';
 import type { DeploymentGroupSpec } from '../../desired-state/resources.js';
-import { isGradualConfig } from '../../desired-state/schema.js';
 import { toKeyValueTags, type TagMap } from '../../src/aws/tags.js';
 import { resolved } from '../../desired-state/graph.js';
 
@@ -78,22 +77,6 @@ export function liveGroupSettings(group: DeploymentGroupInfo): GroupSettings {
     autoRollback: rollback?.enabled ? { enabled: true, events: [...(rollback.events ?? [])].sort() } : { enabled: false, events: [] },
     alarms: alarms?.enabled ? { enabled: true, names: (alarms.alarms ?? []).map((a) => a.name ?? '').sort() } : { enabled: false, names: [] },
   };
-}
-
-/**
- * What the desired state asks for that CodeDeploy cannot do; `undefined` when nothing. A canary or
- * linear config shifts traffic by weights, which only an ALB listener has: behind an NLB only
- * all-at-once works.
- */
-export function groupSpecProblem(spec: DeploymentGroupSpec): string | undefined {
-  if (!spec.serviceRoleArn) {
-    return `deployment group ${spec.deploymentGroupName}: CodeDeploy needs a service role to deploy ${spec.serviceName}; set spec.iam.codeDeployRoleArn in the Environment (a role trusted by codedeploy.amazonaws.com with the AWSCodeDeployRoleForECS policy)`;
-  }
-  const listener = resolved(spec.prodListenerArn);
-  if (listener.includes(':listener/net/') && isGradualConfig(spec.deploymentConfigName)) {
-    return `deployment group ${spec.deploymentGroupName}: ${spec.deploymentConfigName} shifts traffic gradually, but ${spec.serviceName} sits behind a Network Load Balancer, where CodeDeploy can only shift all traffic at once; use CodeDeployDefault.ECSAllAtOnce`;
-  }
-  return undefined;
 }
 
 type GroupSettingsInput = Omit<CreateDeploymentGroupCommandInput, 'applicationName' | 'deploymentGroupName' | 'tags'>;

@@ -2,8 +2,11 @@ import type { DnsRecordSpec } from '../../desired-state/resources.js';
 import { classifyAwsError } from '../../src/aws/errors.js';
 import { listRecordSets, normalizeDnsName, upsertRecordSets, type DesiredRecordSet, type LiveRecordSet } from '../../src/aws/route53.js';
 import type { AwsClients } from '../../src/aws/clients.js';
-import { isRef, OWNERSHIP_TAG_ENVIRONMENT, resolvedOrUnknown, UNKNOWN, type Outputs } from '../../desired-state/graph.js';
-import { type Change, type FieldDiff, type Observation, type PlanContext, type ReconcileContext, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
+import type { TagMap } from '../../src/aws/tags.js';
+import { resolveRefs } from '../../src/engine/graph.js';
+import { conflictMessage, isOwned } from '../../src/engine/ownership.js';
+import { isRef, OWNERSHIP_TAG_ENVIRONMENT, resolvedOrUnknown, SPEC_HASH_TAG, UNKNOWN, type Outputs } from '../../desired-state/graph.js';
+import { cycleRead, progressing, ready, type Change, type FieldDiff, type Observation, type PlanContext, type ReconcileContext, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
 
 /**
  * Route 53 records carry no tags. As external-dns does, converge marks a record it owns with a
@@ -35,6 +38,35 @@ export function parseOwner(values: readonly string[]): RecordOwner | undefined {
     return { heritage: fields.get('heritage'), environment: fields.get('converge/environment'), resource: fields.get('converge/resource'), specHash: fields.get('converge/spec-hash') };
   }
   return undefined;
+}
+
+/** An owner record read as the tags it stands for: converge's environment and the spec hash it recorded. */
+export function ownerTags(owner: RecordOwner | undefined): TagMap {
+  if (owner?.heritage !== 'converge') return {};
+  return {
+    ...(owner.environment === undefined ? {} : { [OWNERSHIP_TAG_ENVIRONMENT]: owner.environment }),
+    ...(owner.specHash === undefined ? {} : { [SPEC_HASH_TAG]: owner.specHash }),
+  };
+}
+
+/** The owner record converge keeps beside a record set, parsed (undefined when there is none). */
+function ownerAt(byName: ReadonlyMap<string, readonly LiveRecordSet[]>, name: string): { sets: LiveRecordSet[]; owner?: RecordOwner } {
+  const sets = (byName.get(ownerRecordName(name)) ?? []).filter((r) => r.type === 'TXT');
+  return { sets, owner: parseOwner(sets.flatMap((r) => r.values)) };
+}
+
+/**
+ * What the engine reads as this resource's tags: those of the first owner record of its record
+ * sets (every change rewrites all of them together, so they record the same spec hash), `{}`
+ * when none has one, undefined while the record sets are not known.
+ */
+export function recordedOwnerTags(records: readonly DesiredRecordSet[] | undefined, byName: ReadonlyMap<string, readonly LiveRecordSet[]>): TagMap | undefined {
+  if (!records) return undefined;
+  for (const want of records) {
+    const tags = ownerTags(ownerAt(byName, want.name).owner);
+    if (Object.keys(tags).length > 0) return tags;
+  }
+  return {};
 }
 
 /** The records of one hosted zone, read once per cycle and shared by every dns-record of the zone. */
@@ -101,66 +133,80 @@ export interface DnsPlanInput {
   spec: DnsRecordSpec;
 }
 
+/** The owner TXT record of the record set at `name`, recording `specHash`. */
+const ownerRecord = (name: string, environment: string, resource: string, specHash: string): DesiredRecordSet => ({
+  name: ownerRecordName(name),
+  type: 'TXT',
+  ttl: OWNER_TTL,
+  values: [ownerValue(environment, resource, specHash)],
+});
+
 /**
- * Pure: per record set, missing -> UPSERT with its owner TXT; owned and differing -> UPSERT
- * (drift unless the owner TXT records another spec hash); present or claimed without
- * converge's owner TXT for this environment -> conflict, left alone.
+ * Pure: per record set, missing -> UPSERT with its owner TXT (a create); owned and differing ->
+ * UPSERT with its owner TXT (an update: drift unless the owner TXT records another spec hash, the
+ * engine's call); present or claimed without converge's owner TXT for this environment ->
+ * conflict, left alone. Ownership is per record set, so the conflict is decided here.
  */
-export function planDnsRecord(desired: DnsPlanInput, observed: Observation<ZoneRecords> | undefined, ctx: PlanContext & { environment: string }): ResourcePlan {
+export function planDnsRecord(desired: DnsPlanInput, observed: Observation<ZoneRecords> | undefined, ctx: Pick<PlanContext, 'desiredHash' | 'mode'> & { environment: string }): ResourcePlan {
   const { spec } = desired;
   const wanted = desiredRecordSets(spec, observed?.live);
   if ('unknown' in wanted) {
     // Plan mode shows the records to come; apply mode waits for the certificate without a change.
     const changes: Change[] = ctx.mode === 'plan' ? [{ action: 'create', diffs: [{ field: 'records', desired: UNKNOWN, live: undefined }], payload: { zoneId: spec.zoneId, upserts: [] } satisfies DnsRecordPayload }] : [];
-    return { changes, drift: [], progressing: `waiting: ${wanted.unknown}` };
+    return progressing(`waiting: ${wanted.unknown}`, { changes });
   }
   const outputs: Outputs = { fqdn: wanted.records.map((r) => r.name).join(',') };
   const byName = observed?.live.byName ?? new Map<string, LiveRecordSet[]>();
   const resource = `${desired.owner.kind}/${desired.owner.name}`;
+  const owner = (want: DesiredRecordSet): DesiredRecordSet => ownerRecord(want.name, ctx.environment, resource, ctx.desiredHash);
   const label = (r: DesiredRecordSet, field: string): string => (wanted.records.length > 1 ? `${r.name} ${r.type} ${field}` : field);
+  const conflict = (message: string): ResourcePlan => ({ state: 'conflict', message, changes: [] });
 
-  const creates: DesiredRecordSet[] = [];
-  const updates: DesiredRecordSet[] = [];
+  const missing: DesiredRecordSet[] = [];
+  const differing: DesiredRecordSet[] = [];
+  const inSync: DesiredRecordSet[] = [];
   const createDiffs: FieldDiff[] = [];
-  const intendedDiffs: FieldDiff[] = [];
-  const driftDiffs: FieldDiff[] = [];
+  const updateDiffs: FieldDiff[] = [];
   for (const want of wanted.records) {
     const ownerName = ownerRecordName(want.name);
-    const ownerSets = (byName.get(ownerName) ?? []).filter((r) => r.type === 'TXT');
-    const owner = parseOwner(ownerSets.flatMap((r) => r.values));
-    const ours = owner?.heritage === 'converge' && owner.environment === ctx.environment;
+    const { sets: ownerSets, owner: recorded } = ownerAt(byName, want.name);
+    const ours = isOwned(ownerTags(recorded), ctx.environment);
     const atName = byName.get(want.name) ?? [];
     const same = atName.find((r) => r.type === want.type && r.setIdentifier === undefined);
     const blocking = blockers(want, atName);
     if (ownerSets.length > 0 && !ours) {
-      return { changes: [], drift: [], conflict: `Route 53 name ${want.name} is claimed by another owner (TXT ${ownerName}: ${ownerSets.flatMap((r) => r.values).join(' ')}); converge leaves it alone` };
+      return conflict(`Route 53 name ${want.name} is claimed by another owner (TXT ${ownerName}: ${ownerSets.flatMap((r) => r.values).join(' ')}); converge leaves it alone`);
     }
     if ((same || blocking.length > 0) && !ours) {
       const found = [...new Set([...(same ? [same] : []), ...blocking].map((r) => r.type))].join('/');
-      return { changes: [], drift: [], conflict: `Route 53 record ${want.name} ${found} exists but converge does not own it (no TXT record ${ownerName} for environment ${ctx.environment}); converge leaves it alone` };
+      return conflict(conflictMessage(`Route 53 record ${want.name} ${found} (without the owner TXT record ${ownerName})`));
     }
     if (blocking.length > 0) {
-      return { changes: [], drift: [], conflict: `Route 53 record ${want.name} ${want.type} cannot be written: ${blocking.map((r) => r.type).join('/')} records exist at that name` };
+      return conflict(`Route 53 record ${want.name} ${want.type} cannot be written: ${blocking.map((r) => r.type).join('/')} records exist at that name`);
     }
-    const ownerRecord: DesiredRecordSet = { name: ownerName, type: 'TXT', ttl: OWNER_TTL, values: [ownerValue(ctx.environment, resource, ctx.desiredHash)] };
     if (!same) {
-      creates.push(want, ownerRecord);
+      missing.push(want);
       createDiffs.push({ field: label(want, want.alias ? 'alias' : 'value'), desired: want.alias ? normalizeTarget(want.alias.dnsName) : (want.values ?? []).join(', '), live: undefined });
       continue;
     }
     const diffs = recordDiffs(want, same).map((d) => ({ ...d, field: label(want, d.field) }));
-    if (diffs.length === 0) continue;
-    const intended = owner?.specHash !== undefined && owner.specHash !== ctx.desiredHash;
-    if (intended) intendedDiffs.push(...diffs);
-    else driftDiffs.push(...diffs);
-    if (intended || ctx.selfHeal) updates.push(want, ownerRecord);
+    if (diffs.length === 0) inSync.push(want);
+    else {
+      differing.push(want);
+      updateDiffs.push(...diffs);
+    }
   }
-  const upserts = [...creates, ...updates];
-  const changes: Change[] =
-    upserts.length === 0
-      ? []
-      : [{ action: updates.length > 0 ? 'update' : 'create', diffs: [...createDiffs, ...intendedDiffs, ...(ctx.selfHeal ? driftDiffs : [])], payload: { zoneId: spec.zoneId, upserts } satisfies DnsRecordPayload }];
-  return { changes, drift: driftDiffs, outputs };
+  // Every record set written carries its owner TXT with today's spec hash; the owners of the record
+  // sets left as they are are rewritten with the first change, so that all of them record one hash.
+  const withOwners = (records: DesiredRecordSet[]): DesiredRecordSet[] => records.flatMap((r) => [r, owner(r)]);
+  const changes: Change[] = [];
+  if (missing.length > 0) {
+    changes.push({ action: 'create', diffs: createDiffs, payload: { zoneId: spec.zoneId, upserts: [...withOwners(missing), ...inSync.map(owner)] } satisfies DnsRecordPayload });
+  }
+  if (differing.length > 0) {
+    changes.push({ action: 'update', diffs: updateDiffs, payload: { zoneId: spec.zoneId, upserts: [...withOwners(differing), ...(missing.length > 0 ? [] : inSync.map(owner))] } satisfies DnsRecordPayload });
+  }
+  return ready(changes, outputs);
 }
 
 const FLUSH_DELAY_MS = 10;
@@ -215,20 +261,49 @@ export class ZoneChangeBatch {
   }
 }
 
-const zoneRecords = (ctx: ReconcileContext, zoneId: string): Promise<LiveRecordSet[]> => ctx.memo(`route53:records:${zoneId}`, () => listRecordSets(ctx.aws.route53, zoneId));
+/** One batch per zone and cycle, shared by every dns-record of the zone. */
+const zoneBatches = cycleRead('route53-change-batches', () => Promise.resolve(new Map<string, ZoneChangeBatch>()));
+
+async function batchFor(ctx: ReconcileContext, zoneId: string): Promise<ZoneChangeBatch> {
+  const batches = await ctx.read(zoneBatches);
+  let batch = batches.get(zoneId);
+  if (!batch) {
+    batch = new ZoneChangeBatch(ctx.aws, zoneId, `converge ${ctx.environment}`);
+    batches.set(zoneId, batch);
+  }
+  return batch;
+}
+
+/** The certificate's validation records of this cycle, when the spec holds the certificate's ARN. */
+function certificateValidationRecords(spec: DnsRecordSpec, ctx: ReconcileContext): string | undefined {
+  const records = spec.recordType === 'CNAME' && isRef(spec.certificate) ? ctx.outputsOf(spec.certificate.$ref)?.validationRecords : undefined;
+  return typeof records === 'string' ? records : undefined;
+}
+
+/** The record sets of a resource as far as this cycle knows them (plan says why when it cannot). */
+function knownRecordSets(spec: DnsRecordSpec, live: ZoneRecords, ctx: ReconcileContext): DesiredRecordSet[] | undefined {
+  try {
+    const wanted = desiredRecordSets(resolveRefs(spec, ctx.outputsOf).spec, live);
+    return 'records' in wanted ? wanted.records : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export const dnsRecordReconciler: ResourceReconciler<DnsRecordSpec, ZoneRecords, DnsRecordPayload> = {
   type: 'dns-record',
+  // Route 53 records carry no tags: ownership is the owner TXT of each record set, decided in plan.
+  // The observation still gives the engine the spec hash the owner records hold (as tags), so that
+  // drift and intended change are told apart as for every other type.
+  ownership: 'reconciler',
 
   async observe(desired, ctx) {
     const out = new Map<string, Observation<ZoneRecords>>();
     const zones = [...new Set(desired.map((d) => d.spec.zoneId))];
-    const indexed = new Map(await Promise.all(zones.map(async (zoneId) => [zoneId, indexRecords(await zoneRecords(ctx, zoneId))] as const)));
+    const indexed = new Map(await Promise.all(zones.map(async (zoneId) => [zoneId, indexRecords(await listRecordSets(ctx.aws.route53, zoneId))] as const)));
     for (const d of desired) {
-      const byName = indexed.get(d.spec.zoneId) ?? new Map<string, LiveRecordSet[]>();
-      const certificate = d.spec.recordType === 'CNAME' && isRef(d.spec.certificate) ? ctx.outputsOf(d.spec.certificate.$ref)?.validationRecords : undefined;
-      // Ownership is per record set (its owner TXT), decided in plan.
-      out.set(d.id, { live: { zoneId: d.spec.zoneId, byName, certificateValidationRecords: typeof certificate === 'string' ? certificate : undefined }, owned: true });
+      const live: ZoneRecords = { zoneId: d.spec.zoneId, byName: indexed.get(d.spec.zoneId) ?? new Map<string, LiveRecordSet[]>(), certificateValidationRecords: certificateValidationRecords(d.spec, ctx) };
+      out.set(d.id, { live, tags: recordedOwnerTags(knownRecordSets(d.spec, live, ctx), live.byName) });
     }
     return out;
   },
@@ -237,10 +312,18 @@ export const dnsRecordReconciler: ResourceReconciler<DnsRecordSpec, ZoneRecords,
     return planDnsRecord(desired, observed, { ...ctx, environment: desired.tags[OWNERSHIP_TAG_ENVIRONMENT] ?? '' });
   },
 
-  async apply(desired, change, ctx) {
+  async apply(_desired, change, ctx) {
     const { zoneId, upserts } = change.payload;
-    const batch = await ctx.memo(`route53:batch:${zoneId}`, () => Promise.resolve(new ZoneChangeBatch(ctx.aws, zoneId, `converge ${ctx.environment}`)));
-    await batch.submit(upserts);
-    return {};
+    await (await batchFor(ctx, zoneId)).submit(upserts);
+    // The owner records written carry today's spec hash: nothing left for recordSpecHash to do.
+    return { specHash: ctx.desiredHash };
+  },
+
+  /** A new desired revision that needed no record change: the owner records take its spec hash. */
+  async recordSpecHash(desired, outputs, hash, ctx) {
+    if (outputs.specHash === hash || typeof outputs.fqdn !== 'string' || outputs.fqdn === '') return;
+    const resource = `${desired.owner.kind}/${desired.owner.name}`;
+    const owners = outputs.fqdn.split(',').map((name) => ownerRecord(name, ctx.environment, resource, hash));
+    await (await batchFor(ctx, desired.spec.zoneId)).submit(owners);
   },
 };

@@ -4,13 +4,14 @@ import type { EcsServiceSpec } from '../../desired-state/resources.js';
 import { shortHash } from '../../desired-state/hash.js';
 import { createService, deleteService, describeServices, tagEcsResource, updateService, type LiveService } from '../../src/aws/ecs.js';
 import { toLowerKeyValueTags } from '../../src/aws/tags.js';
-import { resolved, SPEC_HASH_TAG, type DesiredResource, type Outputs } from '../../desired-state/graph.js';
-import { type ApplyContext, type Change, type FieldDiff, type Observation, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
-import { appSpecRevision, appSpecTagValue } from '../deployment-group/appspec.js';
-import { rolloutOf } from '../deployment-group/deployments.js';
-import { planRollout, SERVICE_APPSPEC_TAG, type RolloutObservation } from '../deployment-group/rollout.js';
-import { conflictPlan, isIntendedChange, isOwned, sameValue } from '../shared/diff.js';
-import { describeTaskOnce, SERVICE_TASK_DEFINITION_TAG, SERVICE_TASK_HASH_TAG, servicesOfCycle, type NormalizedTask } from '../task-definition/index.js';
+import { resolved, SPEC_HASH_TAG, type Outputs } from '../../desired-state/graph.js';
+import { failed, progressing, ready, type ApplyContext, type Change, type FieldDiff, type Observation, type PlanContext, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
+import { describeTaskOnce, liveEcsServices, SERVICE_TASK_DEFINITION_TAG, SERVICE_TASK_HASH_TAG, type NormalizedTask } from '../shared/ecs.js';
+import { sameValue } from '../shared/plan.js';
+import { appSpecRevision, appSpecTagValue } from './appspec.js';
+import { deployBlueGreen, releaseDeploymentGroup } from './blue-green.js';
+import { rolloutOf } from './deployments.js';
+import { planRollout, SERVICE_APPSPEC_TAG, type RolloutObservation } from './rollout.js';
 
 export interface LiveEcsService {
   service: LiveService;
@@ -27,17 +28,6 @@ export type ServicePayload =
   | { kind: 'replace'; from: 'ECS' | 'CODE_DEPLOY' }
   /** Blue/green: a new task definition goes through a CodeDeploy deployment, never UpdateService. */
   | { kind: 'deploy'; taskDefinitionArn: string };
-
-/** Starts a blue/green deployment; provided by the CodeDeploy reconcilers. */
-export type BlueGreenDeployer = (spec: EcsServiceSpec, taskDefinitionArn: string, ctx: ApplyContext) => Promise<Outputs>;
-/** Deletes what references a service that leaves blue/green (its deployment group) before the service goes. */
-export type BlueGreenReleaser = (desired: DesiredResource<EcsServiceSpec>, ctx: ApplyContext) => Promise<void>;
-let blueGreenDeployer: BlueGreenDeployer | undefined;
-let blueGreenReleaser: BlueGreenReleaser | undefined;
-export function setBlueGreenDeployer(deployer: BlueGreenDeployer, releaser?: BlueGreenReleaser): void {
-  blueGreenDeployer = deployer;
-  blueGreenReleaser = releaser;
-}
 
 /** How long a replacement waits, within its cycle, for the deleted service to be gone before re-creating it. */
 export const REPLACE_WAIT = { attempts: 4, delayMs: 2_000 };
@@ -93,8 +83,9 @@ const BLUE_GREEN_UPDATABLE = new Set<string>(['desiredCount']);
 /** What a CodeDeploy deployment changes on a blue/green service (the AppSpec carries all of it). */
 const BLUE_GREEN_DEPLOYED = new Set<string>(['taskDefinition', 'taskDefinition.image', 'subnets', 'securityGroups', 'assignPublicIp']);
 
-export function serviceTags(spec: EcsServiceSpec, tags: Record<string, string>, desiredHash: string): Record<string, string> {
-  return { ...tags, [SPEC_HASH_TAG]: desiredHash, [SERVICE_TASK_DEFINITION_TAG]: resolved(spec.taskDefinitionArn), [SERVICE_TASK_HASH_TAG]: resolved(spec.taskHash) };
+/** What a service converge puts in place records: the task definition it runs, and that definition's spec hash. */
+export function taskTags(spec: EcsServiceSpec): Record<string, string> {
+  return { [SERVICE_TASK_DEFINITION_TAG]: resolved(spec.taskDefinitionArn), [SERVICE_TASK_HASH_TAG]: resolved(spec.taskHash) };
 }
 
 export function buildCreateServiceInput(spec: EcsServiceSpec, tags: Record<string, string>): CreateServiceCommandInput {
@@ -144,62 +135,50 @@ function outputsOf(service: LiveService): Outputs {
   return { arn: service.serviceArn, name: service.serviceName, taskDefinition: service.taskDefinition };
 }
 
-/** What `planService` needs to know of the cycle. */
-export interface ServicePlanContext {
-  desiredHash: string;
-  selfHeal: boolean;
-  /** In apply mode a started deployment or replacement leaves the service Progressing. */
-  mode?: 'plan' | 'apply';
-}
-
-export function planService(desired: { spec: EcsServiceSpec }, observed: Observation<LiveEcsService> | undefined, ctx: ServicePlanContext): ResourcePlan {
+export function planService(desired: { spec: EcsServiceSpec }, observed: Observation<LiveEcsService> | undefined, ctx: Pick<PlanContext, 'mode'>): ResourcePlan {
   const { spec } = desired;
   if (!observed) {
-    return { changes: [{ action: 'create', diffs: [{ field: 'serviceName', desired: spec.serviceName, live: undefined }], payload: { kind: 'create' } satisfies ServicePayload }], drift: [] };
+    return ready([{ action: 'create', diffs: [{ field: 'serviceName', desired: spec.serviceName, live: undefined }], payload: { kind: 'create' } satisfies ServicePayload }]);
   }
   const { service } = observed.live;
-  if (!observed.owned) return conflictPlan(`ECS service ${spec.serviceName}`);
   // A deleted service drains before it is gone; its name cannot be used again until then.
   if (service.status === 'DRAINING') {
-    return { changes: [], drift: [], progressing: `ECS service ${spec.serviceName} is draining (being deleted); converge creates it again once it is gone` };
+    return progressing(`ECS service ${spec.serviceName} is draining (being deleted); converge creates it again once it is gone`);
   }
   const outputs = outputsOf(service);
   const liveController = service.deploymentController?.type ?? 'ECS';
   if (liveController !== controllerOf(spec)) {
     const diffs = [{ field: 'deploymentController', desired: controllerOf(spec), live: liveController }];
     if (!spec.allowReplacement) {
-      return {
-        changes: [],
-        drift: [],
-        outputs,
-        failed: `switching ${spec.serviceName} to strategy ${spec.strategy} needs the ECS service replaced (its deployment controller cannot change in place); set spec.deployment.allowReplacement: true to let converge do it`,
-      };
+      return failed(
+        `switching ${spec.serviceName} to strategy ${spec.strategy} needs the ECS service replaced (its deployment controller cannot change in place); set spec.deployment.allowReplacement: true to let converge do it`,
+        { outputs },
+      );
     }
     const from = liveController === 'CODE_DEPLOY' ? 'CODE_DEPLOY' : 'ECS';
-    return {
-      changes: [{ action: 'replace', diffs, payload: { kind: 'replace', from } satisfies ServicePayload, summary: `delete and re-create the ECS service (${from} -> ${controllerOf(spec)} deployment controller)` }],
-      drift: [],
-      progressing: ctx.mode === 'apply' ? `replacing ECS service ${spec.serviceName}: deployment controller ${from} -> ${controllerOf(spec)}` : undefined,
-    };
+    return ready([
+      {
+        action: 'replace',
+        diffs,
+        payload: { kind: 'replace', from } satisfies ServicePayload,
+        summary: `delete and re-create the ECS service (${from} -> ${controllerOf(spec)} deployment controller)`,
+        completesLater: ctx.mode === 'apply' ? `replacing ECS service ${spec.serviceName}: deployment controller ${from} -> ${controllerOf(spec)}` : undefined,
+      },
+    ]);
   }
 
   const want = desiredFields(spec);
   const have = liveServiceFields(service, spec);
   const diffs: FieldDiff[] = FIELDS.filter((f) => !sameValue(want[f], have[f])).map((f) => ({ field: f, desired: want[f], live: have[f] }));
-  const taskDrift = diffs.some((d) => d.field === 'taskDefinition') && observed.live.runningTask;
-  if (taskDrift && observed.live.runningTask) {
-    const liveImage = observed.live.runningTask.containers.find((c) => c.name === spec.loadBalancer?.containerName)?.image ?? observed.live.runningTask.containers[0]?.image;
-    if (liveImage !== spec.containerImage) diffs.push({ field: 'taskDefinition.image', desired: spec.containerImage, live: liveImage });
+  // Somebody pointed the service at a revision converge did not register: say what that changed.
+  const imageDiffs: FieldDiff[] = [];
+  const runningTask = observed.live.runningTask;
+  if (diffs.some((d) => d.field === 'taskDefinition') && runningTask) {
+    const liveImage = runningTask.containers.find((c) => c.name === spec.loadBalancer?.containerName)?.image ?? runningTask.containers[0]?.image;
+    if (liveImage !== spec.containerImage) imageDiffs.push({ field: 'taskDefinition.image', desired: spec.containerImage, live: liveImage });
   }
-  const intended = isIntendedChange(observed, ctx);
-  if (spec.strategy === 'blue-green') return planBlueGreenService(spec, observed.live, diffs, intended, outputs, ctx);
-  if (diffs.length === 0) return { changes: [], drift: [], outputs };
-
-  const drift = intended ? [] : diffs;
-  if (!intended && !ctx.selfHeal) return { changes: [], drift, outputs };
-  const updatable = diffs.filter((d) => d.field !== 'taskDefinition.image');
-  const changes: Change[] = [{ action: 'update', diffs: updatable, payload: { kind: 'update', fields: updatable.map((d) => d.field) } satisfies ServicePayload }];
-  return { changes, drift, outputs };
+  if (spec.strategy === 'blue-green') return planBlueGreenService(spec, observed.live, [...diffs, ...imageDiffs], outputs, ctx);
+  return ready(diffs.length > 0 ? [{ action: 'update', diffs, payload: { kind: 'update', fields: diffs.map((d) => d.field) } satisfies ServicePayload }] : [], outputs, imageDiffs);
 }
 
 /**
@@ -208,9 +187,10 @@ export function planService(desired: { spec: EcsServiceSpec }, observed: Observa
  * waits for or refuses (a revision that already failed). Which group of the pair the service sits
  * on is CodeDeploy's business, as is the task definition the last successful deployment set.
  */
-function planBlueGreenService(spec: EcsServiceSpec, live: LiveEcsService, diffs: FieldDiff[], intended: boolean, outputs: Outputs, ctx: ServicePlanContext): ResourcePlan {
+function planBlueGreenService(spec: EcsServiceSpec, live: LiveEcsService, diffs: FieldDiff[], outputs: Outputs, ctx: Pick<PlanContext, 'mode'>): ResourcePlan {
   const deployed = diffs.filter((d) => BLUE_GREEN_DEPLOYED.has(d.field));
-  const others = diffs.filter((d) => !BLUE_GREEN_DEPLOYED.has(d.field));
+  const updatable = diffs.filter((d) => BLUE_GREEN_UPDATABLE.has(d.field));
+  const neither = diffs.filter((d) => !BLUE_GREEN_DEPLOYED.has(d.field) && !BLUE_GREEN_UPDATABLE.has(d.field));
   const taskDefinitionArn = resolved(spec.taskDefinitionArn);
   const decision = planRollout({
     desiredTaskDefinitionArn: taskDefinitionArn,
@@ -218,39 +198,29 @@ function planBlueGreenService(spec: EcsServiceSpec, live: LiveEcsService, diffs:
     liveMatches: deployed.length === 0,
     recordedAppSpec: live.service.tagMap[SERVICE_APPSPEC_TAG],
     observation: live.rollout ?? {},
-    intended,
-    selfHeal: ctx.selfHeal,
   });
-  const plan: ResourcePlan = { changes: [], drift: intended ? [] : [...others], outputs };
-  const updatable = others.filter((d) => BLUE_GREEN_UPDATABLE.has(d.field));
-  if (updatable.length > 0 && (intended || ctx.selfHeal)) {
-    plan.changes.push({ action: 'update', diffs: updatable, payload: { kind: 'update', fields: updatable.map((d) => d.field) } satisfies ServicePayload });
-  }
+  const changes: Change[] = [];
+  if (updatable.length > 0) changes.push({ action: 'update', diffs: updatable, payload: { kind: 'update', fields: updatable.map((d) => d.field) } satisfies ServicePayload });
   const revision = taskDefinitionArn.split('/').pop() ?? taskDefinitionArn;
   switch (decision.kind) {
     case 'in-sync':
-      break;
+      return ready(changes, outputs, neither);
     case 'progressing':
-      plan.progressing = decision.message;
-      break;
+      return progressing(decision.message, { changes, outputs, differences: neither, progress: decision.progress });
     case 'failed':
-      plan.failed = decision.message;
-      break;
-    case 'drift':
-      plan.drift.push(...deployed);
-      break;
+      return failed(decision.message, { changes, outputs, differences: neither, progress: decision.progress });
+    case 'waiting':
+      return progressing(decision.message, { changes, outputs, differences: [...neither, ...deployed] });
     case 'deploy':
-      if (decision.drift) plan.drift.push(...deployed);
-      plan.changes.push({
+      changes.push({
         action: 'deploy',
         diffs: deployed,
         payload: { kind: 'deploy', taskDefinitionArn } satisfies ServicePayload,
         summary: `blue/green deployment of ${revision} through CodeDeploy`,
+        completesLater: ctx.mode === 'apply' ? `starting a CodeDeploy deployment of ${revision}` : undefined,
       });
-      if (ctx.mode === 'apply') plan.progressing = `starting a CodeDeploy deployment of ${revision}`;
-      break;
+      return ready(changes, outputs, neither);
   }
-  return plan;
 }
 
 /** Polls briefly for a deleted service to be gone (INACTIVE); a draining one is left to a later cycle. */
@@ -265,23 +235,24 @@ async function waitUntilGone(ctx: ApplyContext, spec: EcsServiceSpec): Promise<b
 
 export const ecsServiceReconciler: ResourceReconciler<EcsServiceSpec, LiveEcsService, ServicePayload> = {
   type: 'ecs-service',
+  ownership: 'tags',
 
   async observe(desired, ctx) {
-    const services = await servicesOfCycle(ctx);
+    const services = await ctx.read(liveEcsServices);
     const out = new Map<string, Observation<LiveEcsService>>();
     await Promise.all(
       desired.map(async (d) => {
         const service = services.get(d.spec.serviceName);
         if (!service) return;
-        const observation: Observation<LiveEcsService> = { live: { service }, owned: isOwned(service.tagMap, ctx.environment), specHash: service.tagMap[SPEC_HASH_TAG] };
+        const live: LiveEcsService = { service };
         // Somebody pointed the service at a revision converge did not set: read it once to say what changed.
         if (service.taskDefinition && service.taskDefinition !== service.tagMap[SERVICE_TASK_DEFINITION_TAG]) {
-          observation.live.runningTask = (await describeTaskOnce(ctx, service.taskDefinition))?.normalized;
+          live.runningTask = (await describeTaskOnce(ctx, service.taskDefinition))?.normalized;
         }
         if (d.spec.strategy === 'blue-green' && service.deploymentController?.type === 'CODE_DEPLOY') {
-          observation.live.rollout = await rolloutOf(ctx, service, d.spec.serviceName);
+          live.rollout = await rolloutOf(ctx, service, d);
         }
-        out.set(d.id, observation);
+        out.set(d.id, { live, tags: service.tagMap });
       }),
     );
     return out;
@@ -291,30 +262,29 @@ export const ecsServiceReconciler: ResourceReconciler<EcsServiceSpec, LiveEcsSer
 
   async apply(desired, change, ctx) {
     const { spec } = desired;
-    const tags = serviceTags(spec, desired.tags, ctx.desiredHash);
+    const tags = { ...ctx.tags, ...taskTags(spec) };
     const payload = change.payload;
     switch (payload.kind) {
       case 'create':
         return outputsOf({ ...(await createService(ctx.aws.ecs, buildCreateServiceInput(spec, tags))), tagMap: tags });
       case 'replace': {
         // The deployment group names the service: it goes first when the service leaves blue/green.
-        if (payload.from === 'CODE_DEPLOY' && spec.strategy !== 'blue-green') {
-          if (!blueGreenReleaser) throw new Error(`blue/green support is not registered: cannot release the deployment group of ${spec.serviceName}`);
-          await blueGreenReleaser(desired, ctx);
-        }
+        if (payload.from === 'CODE_DEPLOY' && spec.strategy !== 'blue-green') await releaseDeploymentGroup(desired, ctx);
         await deleteService(ctx.aws.ecs, spec.clusterName, spec.serviceName);
         if (!(await waitUntilGone(ctx, spec))) return {};
         return outputsOf({ ...(await createService(ctx.aws.ecs, buildCreateServiceInput(spec, tags))), tagMap: tags });
       }
-      case 'update': {
-        const updated = await updateService(ctx.aws.ecs, buildUpdateServiceInput(spec, payload.fields));
-        if (updated.serviceArn) await tagEcsResource(ctx.aws.ecs, updated.serviceArn, spec.strategy === 'blue-green' ? { ...desired.tags, [SPEC_HASH_TAG]: ctx.desiredHash } : tags);
-        return outputsOf({ ...updated, tagMap: tags });
-      }
-      case 'deploy': {
-        if (!blueGreenDeployer) throw new Error(`blue/green deployments are not available: cannot deploy ${payload.taskDefinitionArn} to ${spec.serviceName}`);
-        return blueGreenDeployer(spec, payload.taskDefinitionArn, ctx);
-      }
+      case 'update':
+        return outputsOf({ ...(await updateService(ctx.aws.ecs, buildUpdateServiceInput(spec, payload.fields))), tagMap: tags });
+      case 'deploy':
+        return deployBlueGreen(desired, payload.taskDefinitionArn, ctx);
     }
+  },
+
+  async recordSpecHash(desired, outputs, hash, ctx) {
+    if (typeof outputs.arn !== 'string') return;
+    // A rolling update puts the task definition in place itself; a blue/green deployment records it when it starts.
+    const tags = desired.spec.strategy === 'rolling' ? { [SPEC_HASH_TAG]: hash, ...taskTags(desired.spec) } : { [SPEC_HASH_TAG]: hash };
+    await tagEcsResource(ctx.aws.ecs, outputs.arn, tags);
   },
 };

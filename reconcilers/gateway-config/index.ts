@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import type { EcsServiceSpec, GatewayConfigInput, GatewayConfigSpec } from '../../desired-state/resources.js';
+import type { GatewayConfigInput, GatewayConfigSpec } from '../../desired-state/resources.js';
 import { describeAwsError } from '../../src/aws/errors.js';
 import { deleteObject, getObject, listObjectsWithin, putObject, putObjectIfAbsent } from '../../src/aws/s3.js';
 import { resolveRefs } from '../../src/engine/graph.js';
 import { isRef, UNKNOWN, type DesiredResource, type Outputs } from '../../desired-state/graph.js';
-import { type Change, type FieldDiff, type Observation, type PlanContext, type ReconcileContext, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
-import { describeTaskOnce, servicesOfCycle } from '../task-definition/index.js';
+import { failed, ready, type Change, type FieldDiff, type Observation, type ReconcileContext, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
+import { describeTaskOnce, liveEcsServices } from '../shared/ecs.js';
 import { generateKrakendConfig, krakendConfigHash, renderKrakendConfig } from './generate.js';
 import { validateKrakendConfig, type KrakendValidationError } from './validate.js';
 
@@ -44,8 +44,6 @@ export type GatewayConfigPayload =
   | { kind: 'prune'; keys: string[] }
   /** Plan mode before the internal NLB exists: the bytes are not known yet. */
   | { kind: 'unresolved' };
-
-export type GatewayConfigPlan = Omit<ResourcePlan, 'changes'> & { changes: Change<GatewayConfigPayload>[] };
 
 /** The configuration a resolved spec generates, rendered and addressed by its content. */
 export interface RenderedGatewayConfig {
@@ -165,12 +163,22 @@ function publishedOutputs(spec: GatewayConfigSpec, key: string): Outputs {
   return outputsOf({ uri: `s3://${spec.bucket}/${key}`, key, hash: key.slice(spec.prefix.length, -'.json'.length) });
 }
 
-function failedPlan(message: string): GatewayConfigPlan {
-  return { changes: [], drift: [], failed: message };
+/**
+ * What is wrong with the configuration the desired state names, when converge published it
+ * before: deleted while the running gateway pins it, or bytes that no longer hash to its name.
+ */
+function damageOf(live: LiveGatewayConfigs, rendered: Pick<RenderedGatewayConfig, 'key' | 'md5' | 'uri'>): { diff: FieldDiff; summary: string } | undefined {
+  const current = live.published.find((object) => object.key === rendered.key);
+  if (!current) {
+    const pinned = live.pinned.status === 'known' && live.pinned.key === rendered.key;
+    return pinned ? { diff: { field: 'object', desired: rendered.uri, live: 'missing' }, summary: `re-publish ${rendered.uri}, which the gateway runs and which was deleted` } : undefined;
+  }
+  if (unquote(current.etag) === rendered.md5 || live.verified.includes(rendered.key)) return undefined;
+  return { diff: { field: 'content', desired: `md5 ${rendered.md5}`, live: `etag ${unquote(current.etag)}` }, summary: `re-publish ${rendered.uri}, whose bytes no longer match its hash` };
 }
 
 /** Pure: what to publish, repair and prune for one resolved gateway-config resource. */
-export function planGatewayConfig(desired: DesiredResource<GatewayConfigSpec>, observed: Observation<LiveGatewayConfigs> | undefined, ctx: PlanContext): GatewayConfigPlan {
+export function planGatewayConfig(desired: Pick<DesiredResource<GatewayConfigSpec>, 'spec'>, observed: Observation<LiveGatewayConfigs> | undefined): ResourcePlan {
   const { spec } = desired;
   const nlb = spec.nlbDnsName;
   const nlbKnown = !isRef(nlb) && nlb !== UNKNOWN && nlb !== '';
@@ -178,10 +186,10 @@ export function planGatewayConfig(desired: DesiredResource<GatewayConfigSpec>, o
   try {
     rendered = renderGatewayConfig(spec, nlbKnown ? nlb : PLACEHOLDER_HOST);
   } catch (error) {
-    return failedPlan(`cannot generate the KrakenD configuration: ${error instanceof Error ? error.message : String(error)}`);
+    return failed(`cannot generate the KrakenD configuration: ${error instanceof Error ? error.message : String(error)}`);
   }
-  if (rendered.errors.length > 0) return failedPlan(describeInvalidGatewayConfig(rendered.errors, spec.input));
-  if (spec.bucket === '') return failedPlan(missingBucketMessage());
+  if (rendered.errors.length > 0) return failed(describeInvalidGatewayConfig(rendered.errors, spec.input));
+  if (spec.bucket === '') return failed(missingBucketMessage());
   if (!nlbKnown) {
     const change: Change<GatewayConfigPayload> = {
       action: 'create',
@@ -189,21 +197,17 @@ export function planGatewayConfig(desired: DesiredResource<GatewayConfigSpec>, o
       payload: { kind: 'unresolved' },
       summary: 'publish the KrakenD configuration once the internal NLB exists (its DNS name is part of the bytes)',
     };
-    return { changes: [change], drift: [] };
+    return ready([change]);
   }
 
   const live = observed?.live ?? { published: [], verified: [], pinned: { status: 'not-looked-up' } };
   const pinnedKey = live.pinned.status === 'known' ? live.pinned.key : undefined;
   const current = live.published.find((object) => object.key === rendered.key);
   const changes: Change<GatewayConfigPayload>[] = [];
-  const drift: FieldDiff[] = [];
-  const repair = (diff: FieldDiff, summary: string): void => {
-    drift.push(diff);
-    if (ctx.selfHeal) changes.push({ action: 'update', diffs: [diff], payload: { kind: 'repair', key: rendered.key, body: rendered.body }, summary });
-  };
+  const damage = damageOf(live, rendered);
 
-  if (!current && pinnedKey === rendered.key) {
-    repair({ field: 'object', desired: rendered.uri, live: 'missing' }, `re-publish ${rendered.uri}, which the gateway runs and which was deleted`);
+  if (damage) {
+    changes.push({ action: 'update', diffs: [damage.diff], payload: { kind: 'repair', key: rendered.key, body: rendered.body }, summary: damage.summary });
   } else if (!current) {
     changes.push({
       action: 'create',
@@ -211,8 +215,6 @@ export function planGatewayConfig(desired: DesiredResource<GatewayConfigSpec>, o
       payload: { kind: 'publish', key: rendered.key, body: rendered.body },
       summary: `publish the KrakenD configuration ${rendered.hash.slice(0, 12)}`,
     });
-  } else if (unquote(current.etag) !== rendered.md5 && !live.verified.includes(rendered.key)) {
-    repair({ field: 'content', desired: `md5 ${rendered.md5}`, live: `etag ${unquote(current.etag)}` }, `re-publish ${rendered.uri}, whose bytes no longer match its hash`);
   }
 
   const publishedAfter = current ? live.published : [...live.published, { key: rendered.key, etag: `"${rendered.md5}"` }];
@@ -226,10 +228,11 @@ export function planGatewayConfig(desired: DesiredResource<GatewayConfigSpec>, o
         diffs: keys.map((key) => ({ field: 'object', desired: undefined, live: `s3://${spec.bucket}/${key}` })),
         payload: { kind: 'prune', keys },
         summary: `delete ${keys.length} old KrakenD configuration(s), keeping the newest ${spec.keep}`,
+        housekeeping: true,
       });
     }
   }
-  return { changes, drift, outputs: outputsOf(rendered) };
+  return ready(changes, outputsOf(rendered));
 }
 
 /** The key of the configuration a resolved-enough resource wants, or undefined when it cannot be known yet. */
@@ -250,10 +253,8 @@ function wantedConfig(desired: DesiredResource<GatewayConfigSpec>, ctx: Reconcil
  * the process, so this costs a DescribeTaskDefinition once per revision at most.
  */
 async function pinnedConfig(desired: DesiredResource<GatewayConfigSpec>, ctx: ReconcileContext): Promise<PinnedConfig> {
-  const service = ctx.graph.find((r) => r.type === 'ecs-service' && r.owner.kind === desired.owner.kind && r.owner.name === desired.owner.name);
-  if (!service) return { status: 'known' };
   try {
-    const live = (await servicesOfCycle(ctx)).get((service.spec as EcsServiceSpec).serviceName);
+    const live = (await ctx.read(liveEcsServices)).get(desired.spec.gatewayService.serviceName);
     if (!live?.taskDefinition) return { status: 'known' };
     const task = await describeTaskOnce(ctx, live.taskDefinition);
     const bucketUri = `s3://${desired.spec.bucket}/`;
@@ -292,7 +293,8 @@ async function observeOne(desired: DesiredResource<GatewayConfigSpec>, ctx: Reco
   // Steady state needs neither: the object is there and nothing is due for pruning.
   const needsPinned = wanted !== undefined && (!current || published.length + (current ? 0 : 1) > keep);
   const pinned = needsPinned ? await pinnedConfig(desired, ctx) : { status: 'not-looked-up' as const };
-  return { live: { published, verified, pinned }, owned: true };
+  const live: LiveGatewayConfigs = { published, verified, pinned };
+  return { live };
 }
 
 async function prune(desired: DesiredResource<GatewayConfigSpec>, keys: readonly string[], ctx: ReconcileContext): Promise<void> {
@@ -312,6 +314,8 @@ async function prune(desired: DesiredResource<GatewayConfigSpec>, keys: readonly
  */
 export const gatewayConfigReconciler: ResourceReconciler<GatewayConfigSpec, LiveGatewayConfigs, GatewayConfigPayload> = {
   type: 'gateway-config',
+  // Converge owns its prefix: every object there whose name is a configuration hash is its own.
+  ownership: 'reconciler',
 
   async observe(desired, ctx) {
     const out = new Map<string, Observation<LiveGatewayConfigs>>();

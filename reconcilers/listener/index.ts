@@ -1,12 +1,12 @@
 import type { ListenerAction, ListenerSpec } from '../../desired-state/resources.js';
 import { addTags, createListener, describeListeners, describeListenersByArn, modifyListener, type ListenerActionShape, type ListenerInput, type LiveListener } from '../../src/aws/elbv2.js';
 import { resolveRefs } from '../../src/engine/graph.js';
+import { isOwned } from '../../src/engine/ownership.js';
 import { resolvedOrUnknown, SPEC_HASH_TAG, UNKNOWN, type Outputs } from '../../desired-state/graph.js';
-import { type FieldDiff, type Observation, type PlanContext, type ReconcileContext, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
-import { elbv2TagsOf, rememberElbv2Tags } from '../load-balancer/elbv2-tags.js';
-import { conflictPlan, isOwned, planUpdate } from '../shared/diff.js';
-import { servicesOfCycle } from '../task-definition/index.js';
-
+import { failed, ready, type FieldDiff, type Observation, type ReconcileContext, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
+import { liveEcsServices } from '../shared/ecs.js';
+import { elbv2Tags, elbv2TagsOf, readElbv2Tags } from '../shared/elbv2-tags.js';
+import { updatePlan } from '../shared/plan.js';
 
 /** Names the desired listener an owned listener stands for, so a listener moved to another port is found again. */
 export const LISTENER_TAG = 'converge:listener';
@@ -89,32 +89,29 @@ export function desiredDefaultActions(
 
 export const listenerOutputs = (listener: { arn: string }, actions: readonly ListenerActionShape[]): Outputs => ({ arn: listener.arn, activeTargetGroupArn: activeTargetGroupOf(actions) });
 
-export function planListener(desired: { name: string; spec: ListenerSpec }, observed: Observation<ObservedListener> | undefined, ctx: PlanContext): ResourcePlan {
+/** Pure: what differs from the live listener (owned or absent); drift or intended is the engine's call. */
+export function planListener(desired: { name: string; spec: ListenerSpec }, observed: Observation<ObservedListener> | undefined): ResourcePlan {
   const { spec } = desired;
   const certificateArn = spec.certificateArn === undefined ? undefined : resolvedOrUnknown(spec.certificateArn);
   if (spec.protocol === 'HTTPS' && (!certificateArn || !spec.sslPolicy)) {
-    return { changes: [], drift: [], failed: `listener ${desired.name}: an HTTPS listener needs a certificate and an SSL policy` };
+    return failed(`listener ${desired.name}: an HTTPS listener needs a certificate and an SSL policy`);
   }
   if (!observed) {
     const { actions } = desiredDefaultActions(spec.defaultAction, undefined);
     const listener: ListenerInput = { port: spec.port, protocol: spec.protocol, sslPolicy: spec.sslPolicy, certificateArn, defaultActions: actions };
-    return {
-      changes: [
-        {
-          action: 'create',
-          diffs: [
-            { field: 'port', desired: spec.port, live: undefined },
-            { field: 'defaultAction', desired: describeActions(actions), live: undefined },
-          ],
-          payload: { kind: 'create', listener } satisfies ListenerPayload,
-          summary: `create the ${spec.protocol} listener ${desired.name}`,
-        },
-      ],
-      drift: [],
-    };
+    return ready([
+      {
+        action: 'create',
+        diffs: [
+          { field: 'port', desired: spec.port, live: undefined },
+          { field: 'defaultAction', desired: describeActions(actions), live: undefined },
+        ],
+        payload: { kind: 'create', listener } satisfies ListenerPayload,
+        summary: `create the ${spec.protocol} listener ${desired.name}`,
+      },
+    ]);
   }
   const live = observed.live;
-  if (!observed.owned) return conflictPlan(`listener ${desired.name} (${live.protocol}:${live.port})`);
   const { actions, inSync } = desiredDefaultActions(spec.defaultAction, live.defaultActions, live.serviceTargetGroupArn);
   const outputs = listenerOutputs(live, inSync ? live.defaultActions : actions);
   const diffs: FieldDiff[] = [];
@@ -141,7 +138,7 @@ export function planListener(desired: { name: string; spec: ListenerSpec }, obse
   }
   // A protocol change to HTTPS must carry the certificate and policy in the same call.
   if (update.protocol === 'HTTPS') Object.assign(update, { certificateArn, sslPolicy: spec.sslPolicy });
-  return planUpdate(diffs, observed, ctx, { kind: 'update', fields: diffs.map((d) => d.field), listener: update } satisfies ListenerPayload, outputs);
+  return updatePlan(diffs, { kind: 'update', fields: diffs.map((d) => d.field), listener: update } satisfies ListenerPayload, outputs);
 }
 
 const KNOWN_LISTENERS = (lbArn: string): string => `listener-arns:${lbArn}`;
@@ -176,10 +173,11 @@ function loadBalancerArnOf(spec: ListenerSpec, ctx: ReconcileContext): string | 
 
 export const listenerReconciler: ResourceReconciler<ListenerSpec, ObservedListener, ListenerPayload> = {
   type: 'listener',
+  ownership: 'tags',
 
   async observe(desired, ctx) {
     const out = new Map<string, Observation<ObservedListener>>();
-    const services = desired.some((d) => d.spec.defaultAction.type === 'forward' && d.spec.defaultAction.followService) ? await servicesOfCycle(ctx) : undefined;
+    const services = desired.some((d) => d.spec.defaultAction.type === 'forward' && d.spec.defaultAction.followService) ? await ctx.read(liveEcsServices) : undefined;
     const byLoadBalancer = new Map<string, typeof desired>();
     for (const d of desired) {
       const arn = loadBalancerArnOf(d.spec, ctx);
@@ -191,18 +189,18 @@ export const listenerReconciler: ResourceReconciler<ListenerSpec, ObservedListen
         const listeners = listenersOf.get(lbArn) ?? [];
         if (listeners.length === 0) return;
         const tags = await elbv2TagsOf(listeners.map((l) => l.arn), ctx);
+        const tagsOf = (arn: string) => tags.get(arn)?.tags ?? {};
         const wantedPorts = new Set(wanted.map((d) => d.spec.port));
         for (const d of wanted) {
           // By port first; else an owned listener that stands for this one but moved to a port nobody wants.
           const listener =
             listeners.find((l) => l.port === d.spec.port) ??
-            listeners.find((l) => !wantedPorts.has(l.port) && tags.get(l.arn)?.[LISTENER_TAG] === d.name && isOwned(tags.get(l.arn) ?? {}, ctx.environment));
+            listeners.find((l) => !wantedPorts.has(l.port) && tagsOf(l.arn)[LISTENER_TAG] === d.name && isOwned(tagsOf(l.arn), ctx.environment));
           if (!listener) continue;
-          const t = tags.get(listener.arn) ?? {};
           const action = d.spec.defaultAction;
           const follow = action.type === 'forward' ? action.followService : undefined;
           const serviceTargetGroupArn = follow ? services?.get(follow.serviceName)?.loadBalancers?.[0]?.targetGroupArn : undefined;
-          out.set(d.id, { live: { ...listener, serviceTargetGroupArn }, owned: isOwned(t, ctx.environment), specHash: t[SPEC_HASH_TAG] });
+          out.set(d.id, { live: { ...listener, serviceTargetGroupArn }, tags: tagsOf(listener.arn), tagsFromCache: tags.get(listener.arn)?.fromCache });
         }
       }),
     );
@@ -213,16 +211,22 @@ export const listenerReconciler: ResourceReconciler<ListenerSpec, ObservedListen
 
   async apply(desired, change, ctx) {
     if (change.payload.kind === 'create') {
-      const tags = { ...desired.tags, [LISTENER_TAG]: desired.name, [SPEC_HASH_TAG]: ctx.desiredHash };
+      const tags = { ...ctx.tags, [LISTENER_TAG]: desired.name };
       const listener = await createListener(ctx.aws.elbv2, resolvedOrUnknown(desired.spec.loadBalancerArn), change.payload.listener, tags);
-      rememberElbv2Tags(ctx, listener.arn, tags);
+      elbv2Tags.set(ctx.cache, listener.arn, tags);
       return listenerOutputs(listener, change.payload.listener.defaultActions);
     }
-    const arn = String(ctx.liveOutputs.arn ?? '');
-    await modifyListener(ctx.aws.elbv2, arn, change.payload.listener);
-    await addTags(ctx.aws.elbv2, arn, { [SPEC_HASH_TAG]: ctx.desiredHash });
-    rememberElbv2Tags(ctx, arn, { [SPEC_HASH_TAG]: ctx.desiredHash });
+    await modifyListener(ctx.aws.elbv2, String(ctx.liveOutputs.arn ?? ''), change.payload.listener);
     const actions = change.payload.listener.defaultActions;
     return actions ? { activeTargetGroupArn: activeTargetGroupOf(actions) } : {};
+  },
+
+  readTags: (_desired, observed, ctx) => readElbv2Tags(observed.live.arn, ctx),
+
+  async recordSpecHash(_desired, outputs, hash, ctx) {
+    const arn = outputs.arn;
+    if (typeof arn !== 'string') return;
+    await addTags(ctx.aws.elbv2, arn, { [SPEC_HASH_TAG]: hash });
+    elbv2Tags.merge(ctx.cache, arn, { [SPEC_HASH_TAG]: hash });
   },
 };

@@ -1,9 +1,9 @@
 import type { LoadBalancerSpec } from '../../desired-state/resources.js';
 import { addTags, createLoadBalancer, describeLoadBalancersByName, setSecurityGroups, setSubnets, type LiveLoadBalancer } from '../../src/aws/elbv2.js';
 import { SPEC_HASH_TAG, type Outputs } from '../../desired-state/graph.js';
-import { type Observation, type PlanContext, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
-import { conflictPlan, diffFields, isOwned, planUpdate } from '../shared/diff.js';
-import { elbv2TagsOf, rememberElbv2Tags } from './elbv2-tags.js';
+import { failed, ready, type Observation, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
+import { diffFields, updatePlan } from '../shared/plan.js';
+import { elbv2Tags, elbv2TagsOf, readElbv2Tags } from '../shared/elbv2-tags.js';
 
 export type LoadBalancerPayload = { kind: 'create' } | { kind: 'update'; fields: string[] };
 
@@ -18,37 +18,35 @@ export const loadBalancerOutputs = (lb: LiveLoadBalancer): Outputs => ({ arn: lb
 
 const describeKind = (type: string, scheme: string): string => `${scheme} ${type === 'network' ? 'network' : type === 'application' ? 'application' : type} load balancer`;
 
-export function planLoadBalancer(desired: { spec: LoadBalancerSpec }, observed: Observation<LiveLoadBalancer> | undefined, ctx: PlanContext): ResourcePlan {
+/** Pure: what differs from the live load balancer (owned or absent); drift or intended is the engine's call. */
+export function planLoadBalancer(desired: { spec: LoadBalancerSpec }, observed: Observation<LiveLoadBalancer> | undefined): ResourcePlan {
   const { spec } = desired;
   if (!observed) {
-    return {
-      changes: [{ action: 'create', diffs: [{ field: 'name', desired: spec.name, live: undefined }], payload: { kind: 'create' } satisfies LoadBalancerPayload, summary: `create the ${describeKind(spec.type, spec.scheme)} ${spec.name}` }],
-      drift: [],
-    };
+    return ready([
+      { action: 'create', diffs: [{ field: 'name', desired: spec.name, live: undefined }], payload: { kind: 'create' } satisfies LoadBalancerPayload, summary: `create the ${describeKind(spec.type, spec.scheme)} ${spec.name}` },
+    ]);
   }
   const lb = observed.live;
-  if (!observed.owned) return conflictPlan(`load balancer ${spec.name}`);
   const outputs = loadBalancerOutputs(lb);
   if (lb.type !== spec.type || lb.scheme !== spec.scheme) {
-    return {
-      changes: [],
-      drift: [],
-      outputs,
-      failed: `load balancer ${spec.name} is an ${describeKind(lb.type, lb.scheme)}, the desired state needs an ${describeKind(spec.type, spec.scheme)}; a load balancer's type and scheme cannot change in place (delete it to let converge create it again)`,
-    };
+    return failed(
+      `load balancer ${spec.name} is an ${describeKind(lb.type, lb.scheme)}, the desired state needs an ${describeKind(spec.type, spec.scheme)}; a load balancer's type and scheme cannot change in place (delete it to let converge create it again)`,
+      { outputs },
+    );
   }
-  if (lb.state === 'failed') return { changes: [], drift: [], outputs, failed: `load balancer ${spec.name} is in state failed` };
+  if (lb.state === 'failed') return failed(`load balancer ${spec.name} is in state failed`, { outputs });
   const want: LoadBalancerFields = { subnets: sorted(spec.subnets), securityGroups: sorted(spec.securityGroups) };
   const have: LoadBalancerFields = { subnets: sorted(lb.subnets), securityGroups: sorted(lb.securityGroups) };
   const diffs = diffFields(want, have, ['subnets', 'securityGroups']);
   if (spec.type === 'network' && have.securityGroups.length === 0 && want.securityGroups.length > 0) {
-    return { changes: [], drift: diffs, outputs, failed: `network load balancer ${spec.name} was created without security groups, and AWS cannot add them later; delete it to let converge create it again` };
+    return failed(`network load balancer ${spec.name} was created without security groups, and AWS cannot add them later; delete it to let converge create it again`, { outputs, differences: diffs });
   }
-  return planUpdate(diffs, observed, ctx, { kind: 'update', fields: diffs.map((d) => d.field) } satisfies LoadBalancerPayload, outputs);
+  return updatePlan(diffs, { kind: 'update', fields: diffs.map((d) => d.field) } satisfies LoadBalancerPayload, outputs);
 }
 
 export const loadBalancerReconciler: ResourceReconciler<LoadBalancerSpec, LiveLoadBalancer, LoadBalancerPayload> = {
   type: 'load-balancer',
+  ownership: 'tags',
 
   async observe(desired, ctx) {
     const out = new Map<string, Observation<LiveLoadBalancer>>();
@@ -60,8 +58,8 @@ export const loadBalancerReconciler: ResourceReconciler<LoadBalancerSpec, LiveLo
     });
     const tags = await elbv2TagsOf(matched.map((m) => m.lb.arn), ctx);
     for (const { d, lb } of matched) {
-      const t = tags.get(lb.arn) ?? {};
-      out.set(d.id, { live: lb, owned: isOwned(t, ctx.environment), specHash: t[SPEC_HASH_TAG] });
+      const t = tags.get(lb.arn);
+      out.set(d.id, { live: lb, tags: t?.tags ?? {}, tagsFromCache: t?.fromCache });
     }
     return out;
   },
@@ -70,17 +68,23 @@ export const loadBalancerReconciler: ResourceReconciler<LoadBalancerSpec, LiveLo
 
   async apply(desired, change, ctx) {
     const { spec } = desired;
-    const tags = { ...desired.tags, [SPEC_HASH_TAG]: ctx.desiredHash };
     if (change.payload.kind === 'create') {
-      const lb = await createLoadBalancer(ctx.aws.elbv2, { name: spec.name, type: spec.type, scheme: spec.scheme, subnets: [...spec.subnets], securityGroups: spec.securityGroups.map(String), tags });
-      rememberElbv2Tags(ctx, lb.arn, tags);
+      const lb = await createLoadBalancer(ctx.aws.elbv2, { name: spec.name, type: spec.type, scheme: spec.scheme, subnets: [...spec.subnets], securityGroups: spec.securityGroups.map(String), tags: ctx.tags });
+      elbv2Tags.set(ctx.cache, lb.arn, ctx.tags);
       return loadBalancerOutputs(lb);
     }
     const arn = String(ctx.liveOutputs.arn ?? '');
     if (change.payload.fields.includes('subnets')) await setSubnets(ctx.aws.elbv2, arn, [...spec.subnets]);
     if (change.payload.fields.includes('securityGroups')) await setSecurityGroups(ctx.aws.elbv2, arn, spec.securityGroups.map(String));
-    await addTags(ctx.aws.elbv2, arn, { [SPEC_HASH_TAG]: ctx.desiredHash });
-    rememberElbv2Tags(ctx, arn, { [SPEC_HASH_TAG]: ctx.desiredHash });
     return {};
+  },
+
+  readTags: (_desired, observed, ctx) => readElbv2Tags(observed.live.arn, ctx),
+
+  async recordSpecHash(_desired, outputs, hash, ctx) {
+    const arn = outputs.arn;
+    if (typeof arn !== 'string') return;
+    await addTags(ctx.aws.elbv2, arn, { [SPEC_HASH_TAG]: hash });
+    elbv2Tags.merge(ctx.cache, arn, { [SPEC_HASH_TAG]: hash });
   },
 };

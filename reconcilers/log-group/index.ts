@@ -1,8 +1,9 @@
 import type { LogGroupSpec } from '../../desired-state/resources.js';
-import { createLogGroup, describeLogGroups, listLogGroupTags, setLogRetention, type LiveLogGroup } from '../../src/aws/logs.js';
-import type { Observation, ReconcileContext, ResourceReconciler } from '../../src/engine/types.js';
-import type { TagMap } from '../../src/aws/tags.js';
-import { conflictPlan, isOwned, planUpdate } from '../shared/diff.js';
+import { createLogGroup, describeLogGroups, listLogGroupTags, setLogRetention, tagLogGroup, type LiveLogGroup } from '../../src/aws/logs.js';
+import { SPEC_HASH_TAG } from '../../desired-state/graph.js';
+import { ready, type Observation, type ResourceReconciler } from '../../src/engine/types.js';
+import { TagCache } from '../shared/tag-cache.js';
+import { updatePlan } from '../shared/plan.js';
 
 /** The longest prefix shared by all names: one paginated listing finds every desired group. */
 export function commonPrefix(names: readonly string[]): string {
@@ -13,49 +14,60 @@ export function commonPrefix(names: readonly string[]): string {
 }
 
 /**
- * DescribeLogGroups returns no tags, so ownership costs one call per group. A log group's ARN and
- * creation time identify it for life (a re-created group has another creation time), so the
- * answer is cached for the process: a steady-state daemon cycle makes no tag calls at all.
+ * DescribeLogGroups returns no tags, so reading them costs one call per group. A log group's ARN
+ * and creation time identify it for life (a re-created group has another creation time), so its
+ * tags are cached by both: a steady-state cycle makes no tag call, and the engine confirms
+ * ownership afresh before any write.
  */
-async function ownershipTags(group: LiveLogGroup, ctx: ReconcileContext): Promise<TagMap> {
-  const key = `log-group-tags:${group.arn}:${group.creationTime}`;
-  const cached = ctx.cache.get<TagMap>(key);
-  if (cached) return cached;
-  const tags = await listLogGroupTags(ctx.aws.logs, group.arn);
-  ctx.cache.set(key, tags);
-  return tags;
-}
+const logGroupTags = new TagCache('logs');
+const tagKey = (group: Pick<LiveLogGroup, 'arn' | 'creationTime'>): string => `${group.arn}@${group.creationTime}`;
 
 export const logGroupReconciler: ResourceReconciler<LogGroupSpec, LiveLogGroup, { kind: 'create' | 'retention' }> = {
   type: 'log-group',
+  ownership: 'tags',
 
   async observe(desired, ctx) {
     const out = new Map<string, Observation<LiveLogGroup>>();
     if (desired.length === 0) return out;
     const wanted = new Set(desired.map((d) => d.spec.logGroupName));
     const live = (await describeLogGroups(ctx.aws.logs, commonPrefix([...wanted]))).filter((g) => wanted.has(g.name));
-    const tags = await Promise.all(live.map((g) => ownershipTags(g, ctx)));
-    for (const d of desired) {
-      const index = live.findIndex((g) => g.name === d.spec.logGroupName);
-      if (index >= 0) out.set(d.id, { live: live[index]!, owned: isOwned(tags[index]!, ctx.environment) });
-    }
+    await Promise.all(
+      live.map(async (group) => {
+        const d = desired.find((x) => x.spec.logGroupName === group.name);
+        if (!d) return;
+        const cached = logGroupTags.get(ctx.cache, tagKey(group));
+        const tags = cached ?? (await listLogGroupTags(ctx.aws.logs, group.arn));
+        if (!cached) logGroupTags.set(ctx.cache, tagKey(group), tags);
+        out.set(d.id, { live: group, tags, tagsFromCache: cached !== undefined });
+      }),
+    );
     return out;
   },
 
-  plan(desired, observed, ctx) {
+  plan(desired, observed) {
     const { spec } = desired;
-    if (!observed) {
-      return { changes: [{ action: 'create', diffs: [{ field: 'retentionInDays', desired: spec.retentionInDays, live: undefined }], payload: { kind: 'create' } }], drift: [] };
-    }
-    if (!observed.owned) return conflictPlan(`log group ${spec.logGroupName}`);
+    if (!observed) return ready([{ action: 'create', diffs: [{ field: 'retentionInDays', desired: spec.retentionInDays, live: undefined }], payload: { kind: 'create' } }]);
     const diffs = observed.live.retentionInDays === spec.retentionInDays ? [] : [{ field: 'retentionInDays', desired: spec.retentionInDays, live: observed.live.retentionInDays ?? 'never expire' }];
-    return planUpdate(diffs, observed, ctx, { kind: 'retention' }, { arn: observed.live.arn, name: spec.logGroupName });
+    return updatePlan(diffs, { kind: 'retention' }, { arn: observed.live.arn, name: spec.logGroupName, creationTime: observed.live.creationTime });
   },
 
   async apply(desired, change, ctx) {
     const { spec } = desired;
-    if (change.payload.kind === 'create') await createLogGroup(ctx.aws.logs, spec.logGroupName, desired.tags);
+    if (change.payload.kind === 'create') await createLogGroup(ctx.aws.logs, spec.logGroupName, ctx.tags);
     await setLogRetention(ctx.aws.logs, spec.logGroupName, spec.retentionInDays);
     return { name: spec.logGroupName };
+  },
+
+  async readTags(_desired, observed, ctx) {
+    const tags = await listLogGroupTags(ctx.aws.logs, observed.live.arn);
+    logGroupTags.set(ctx.cache, tagKey(observed.live), tags);
+    return tags;
+  },
+
+  async recordSpecHash(_desired, outputs, hash, ctx) {
+    const { arn, creationTime } = outputs;
+    if (typeof arn !== 'string' || typeof creationTime !== 'number') return;
+    await tagLogGroup(ctx.aws.logs, arn, { [SPEC_HASH_TAG]: hash });
+    logGroupTags.merge(ctx.cache, tagKey({ arn, creationTime }), { [SPEC_HASH_TAG]: hash });
   },
 };

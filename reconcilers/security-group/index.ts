@@ -1,8 +1,8 @@
 import type { SecurityGroupRule, SecurityGroupSpec } from '../../desired-state/resources.js';
 import { authorizeIngress, createSecurityGroup, describeSecurityGroupsByName, revokeIngress, tagEc2Resource, type IngressRule, type LiveSecurityGroup } from '../../src/aws/ec2.js';
 import { resolved, SPEC_HASH_TAG } from '../../desired-state/graph.js';
-import { type FieldDiff, type Observation, type ResourceReconciler } from '../../src/engine/types.js';
-import { conflictPlan, isOwned, planUpdate } from '../shared/diff.js';
+import { ready, type FieldDiff, type Observation, type ResourceReconciler } from '../../src/engine/types.js';
+import { updatePlan } from '../shared/plan.js';
 
 export interface RulePayload {
   kind: 'create' | 'rules';
@@ -31,6 +31,7 @@ const toIngressRule = (r: SecurityGroupRule): IngressRule => ({ fromPort: r.from
 
 export const securityGroupReconciler: ResourceReconciler<SecurityGroupSpec, LiveSecurityGroup, RulePayload> = {
   type: 'security-group',
+  ownership: 'tags',
 
   async observe(desired, ctx) {
     const out = new Map<string, Observation<LiveSecurityGroup>>();
@@ -40,42 +41,42 @@ export const securityGroupReconciler: ResourceReconciler<SecurityGroupSpec, Live
       const groups = await describeSecurityGroupsByName(ctx.aws.ec2, vpcId, names);
       for (const d of desired) {
         const group = groups.find((g) => g.groupName.toLowerCase() === d.spec.groupName.toLowerCase() && g.vpcId === vpcId);
-        if (group) out.set(d.id, { live: group, owned: isOwned(group.tags, ctx.environment), specHash: group.tags[SPEC_HASH_TAG] });
+        // DescribeSecurityGroups answers the tags with the group: always fresh, no readTags needed.
+        if (group) out.set(d.id, { live: group, tags: group.tags });
       }
     }
     return out;
   },
 
-  plan(desired, observed, ctx) {
+  plan(desired, observed) {
     const wanted = desired.spec.ingress.map(toIngressRule);
     if (!observed) {
-      return {
-        changes: [{ action: 'create', diffs: wanted.map((r) => ({ field: `ingress[${ruleKey(r)}]`, desired: 'allowed', live: undefined })), payload: { kind: 'create', authorize: wanted, revoke: [] } }],
-        drift: [],
-      };
+      return ready([{ action: 'create', diffs: wanted.map((r) => ({ field: `ingress[${ruleKey(r)}]`, desired: 'allowed', live: undefined })), payload: { kind: 'create', authorize: wanted, revoke: [] } }]);
     }
-    if (!observed.owned) return conflictPlan(`security group ${desired.spec.groupName}`);
     const outputs = { groupId: observed.live.groupId };
     const { missing, extra } = diffRules(wanted, observed.live.ingress);
-    if (missing.length === 0 && extra.length === 0) return { changes: [], drift: [], outputs };
     const diffs: FieldDiff[] = [
       ...missing.map((r) => ({ field: `ingress[${ruleKey(r)}]`, desired: 'allowed', live: 'absent' })),
       ...extra.map((r) => ({ field: `ingress[${ruleKey(r)}]`, desired: 'absent', live: 'allowed' })),
     ];
-    return planUpdate(diffs, observed, ctx, { kind: 'rules', authorize: missing, revoke: extra }, outputs);
+    return updatePlan(diffs, { kind: 'rules', authorize: missing, revoke: extra } satisfies RulePayload, outputs);
   },
 
   async apply(desired, change, ctx) {
     const { spec } = desired;
-    const tags = { ...desired.tags, [SPEC_HASH_TAG]: ctx.desiredHash };
     let groupId = String(ctx.liveOutputs.groupId ?? '');
     if (change.payload.kind === 'create') {
-      groupId = await createSecurityGroup(ctx.aws.ec2, { name: spec.groupName, description: spec.description, vpcId: spec.vpcId, tags });
+      groupId = await createSecurityGroup(ctx.aws.ec2, { name: spec.groupName, description: spec.description, vpcId: spec.vpcId, tags: ctx.tags });
     }
     // Revoke first: a group never admits more than the union of old and new rules.
     await revokeIngress(ctx.aws.ec2, groupId, change.payload.revoke);
     await authorizeIngress(ctx.aws.ec2, groupId, change.payload.authorize);
-    if (change.payload.kind === 'rules') await tagEc2Resource(ctx.aws.ec2, groupId, { [SPEC_HASH_TAG]: ctx.desiredHash });
     return { groupId };
+  },
+
+  async recordSpecHash(_desired, outputs, hash, ctx) {
+    const groupId = outputs.groupId;
+    if (typeof groupId !== 'string') return;
+    await tagEc2Resource(ctx.aws.ec2, groupId, { [SPEC_HASH_TAG]: hash });
   },
 };

@@ -1,81 +1,16 @@
-import type { ContainerDefinition, RegisterTaskDefinitionCommandInput, TaskDefinition, Volume } from '@aws-sdk/client-ecs';
-import type { EcsServiceSpec, TaskDefinitionSpec } from '../../desired-state/resources.js';
-import { describeServices, describeTaskDefinition, registerTaskDefinition, type LiveService } from '../../src/aws/ecs.js';
+import type { ContainerDefinition, RegisterTaskDefinitionCommandInput, Volume } from '@aws-sdk/client-ecs';
+import { resolved } from '../../desired-state/graph.js';
+import type { TaskDefinitionSpec } from '../../desired-state/resources.js';
+import { registerTaskDefinition } from '../../src/aws/ecs.js';
 import { toLowerKeyValueTags, type TagMap } from '../../src/aws/tags.js';
-import { desiredHashOf } from '../../src/engine/graph.js';
-import { resolved, SPEC_HASH_TAG } from '../../desired-state/graph.js';
-import { type FieldDiff, type Observation, type ReconcileContext, type ResourceReconciler } from '../../src/engine/types.js';
+import { conflictMessage, isOwned } from '../../src/engine/ownership.js';
+import { ready, type FieldDiff, type Observation, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
 import { maskSensitive } from '../../src/log/logger.js';
-import { conflictPlan, isOwned, sameValue } from '../shared/diff.js';
+import { describeTaskOnce, liveEcsServices, normalizeTask, rememberTask, SERVICE_TASK_DEFINITION_TAG, SERVICE_TASK_HASH_TAG, type NormalizedTask, type LiveTask as SharedLiveTask } from '../shared/ecs.js';
+import { sameValue } from '../shared/plan.js';
 
-/** Tags converge keeps on an ECS service: which task definition it set there, and its spec hash. */
-export const SERVICE_TASK_DEFINITION_TAG = 'converge:task-definition';
-export const SERVICE_TASK_HASH_TAG = 'converge:task-hash';
-
-/** The comparable essence of a task definition, the same for desired input and live answer. */
-export interface NormalizedTask {
-  cpu: string;
-  memory: string;
-  executionRoleArn: string | null;
-  taskRoleArn: string | null;
-  containers: NormalizedContainer[];
-  volumes: string[];
-}
-
-export interface NormalizedContainer {
-  name: string;
-  image: string;
-  essential: boolean;
-  ports: number[];
-  environment: Record<string, string>;
-  secrets: Record<string, string>;
-  command: string[] | null;
-  healthCheck: { command: string[]; interval: number; timeout: number; retries: number; startPeriod: number } | null;
-  log: Record<string, string> | null;
-  dependsOn: string[];
-  mountPoints: string[];
-}
-
-export interface LiveTask {
-  arn: string;
-  /** The spec hash converge recorded for this revision (service tag or the revision's own tag). */
-  specHash?: string;
-  normalized?: NormalizedTask;
-  tags: TagMap;
-}
-
-const byName = <T extends { name?: string }>(items: readonly T[] | undefined): T[] => [...(items ?? [])].sort((a, b) => (a.name ?? '').localeCompare(b.name ?? ''));
-
-function normalizeContainer(c: ContainerDefinition): NormalizedContainer {
-  const hc = c.healthCheck;
-  return {
-    name: c.name ?? '',
-    image: c.image ?? '',
-    essential: c.essential ?? true,
-    ports: (c.portMappings ?? []).map((p) => p.containerPort ?? 0).sort((a, b) => a - b),
-    environment: Object.fromEntries(byName(c.environment).map((e) => [e.name ?? '', e.value ?? ''])),
-    secrets: Object.fromEntries(byName(c.secrets).map((s) => [s.name ?? '', s.valueFrom ?? ''])),
-    command: c.command && c.command.length > 0 ? [...c.command] : null,
-    healthCheck: hc?.command
-      ? { command: [...hc.command], interval: hc.interval ?? 30, timeout: hc.timeout ?? 5, retries: hc.retries ?? 3, startPeriod: hc.startPeriod ?? 0 }
-      : null,
-    log: c.logConfiguration ? { driver: c.logConfiguration.logDriver ?? '', ...(c.logConfiguration.options ?? {}) } : null,
-    dependsOn: (c.dependsOn ?? []).map((d) => `${d.containerName ?? ''}:${d.condition ?? ''}`).sort(),
-    mountPoints: (c.mountPoints ?? []).map((m) => `${m.sourceVolume ?? ''}:${m.containerPath ?? ''}:${m.readOnly ? 'ro' : 'rw'}`).sort(),
-  };
-}
-
-/** Normalises a task definition, desired (register input) or live (describe answer), into one shape. */
-export function normalizeTask(td: Pick<TaskDefinition, 'cpu' | 'memory' | 'executionRoleArn' | 'taskRoleArn' | 'containerDefinitions' | 'volumes'>): NormalizedTask {
-  return {
-    cpu: String(td.cpu ?? ''),
-    memory: String(td.memory ?? ''),
-    executionRoleArn: td.executionRoleArn ?? null,
-    taskRoleArn: td.taskRoleArn ?? null,
-    containers: byName(td.containerDefinitions).map(normalizeContainer),
-    volumes: (td.volumes ?? []).map((v: Volume) => v.name ?? '').sort(),
-  };
-}
+/** A task definition family as observed: its latest revision (or the one the service records) and whose it is. */
+export type LiveTask = SharedLiveTask & { familyOwned: boolean };
 
 /** The RegisterTaskDefinition input for a resolved spec. */
 export function buildRegisterInput(spec: TaskDefinitionSpec, tags: TagMap): RegisterTaskDefinitionCommandInput {
@@ -154,55 +89,31 @@ export function diffTasks(desired: NormalizedTask, live: NormalizedTask): FieldD
   return out;
 }
 
-/** The ECS service of each task definition family, read once per cycle and shared with the service reconciler. */
-export function servicesOfCycle(ctx: ReconcileContext): Promise<Map<string, LiveService>> {
-  return ctx.memo('ecs-services', async () => {
-    const services = ctx.graph.filter((r) => r.type === 'ecs-service').map((r) => r.spec as EcsServiceSpec);
-    const out = new Map<string, LiveService>();
-    const clusters = [...new Set(services.map((s) => s.clusterName))];
-    for (const cluster of clusters) {
-      const live = await describeServices(ctx.aws.ecs, cluster, services.filter((s) => s.clusterName === cluster).map((s) => s.serviceName));
-      for (const [name, svc] of live) out.set(name, svc);
-    }
-    return out;
-  });
-}
-
-/** Describes a revision once per process: task definition revisions never change. */
-export async function describeTaskOnce(ctx: ReconcileContext, arnOrFamily: string): Promise<LiveTask | undefined> {
-  const cached = ctx.cache.get<LiveTask>(`task-definition:${arnOrFamily}`);
-  if (cached) return cached;
-  const live = await describeTaskDefinition(ctx.aws.ecs, arnOrFamily);
-  if (!live?.taskDefinition.taskDefinitionArn) return undefined;
-  const task: LiveTask = { arn: live.taskDefinition.taskDefinitionArn, specHash: live.tagMap[SPEC_HASH_TAG], normalized: normalizeTask(live.taskDefinition), tags: live.tagMap };
-  ctx.cache.set(`task-definition:${task.arn}`, task);
-  return task;
-}
-
 export const taskDefinitionReconciler: ResourceReconciler<TaskDefinitionSpec, LiveTask, { kind: 'register' }> = {
   type: 'task-definition',
+  // Registering a revision never changes another: what matters is whose family it is, told by the
+  // ECS service converge owns that runs it, else by the family's latest revision's tags.
+  ownership: 'reconciler',
 
   async observe(desired, ctx) {
-    const services = await servicesOfCycle(ctx);
+    const services = await ctx.read(liveEcsServices);
     const out = new Map<string, Observation<LiveTask>>();
     await Promise.all(
       desired.map(async (d) => {
-        const serviceSpec = ctx.graph.find((r) => r.type === 'ecs-service' && r.dependsOn.includes(d.id))?.spec as EcsServiceSpec | undefined;
-        const service = serviceSpec ? services.get(serviceSpec.serviceName) : undefined;
+        const service = services.get(d.spec.service.serviceName);
         const taggedArn = service?.tagMap[SERVICE_TASK_DEFINITION_TAG];
         const taggedHash = service?.tagMap[SERVICE_TASK_HASH_TAG];
-        const wantedHash = desiredHashOf(d, ctx.outputsOf);
+        const serviceOwned = service !== undefined && isOwned(service.tagMap, ctx.environment);
         // Steady state: converge already registered a revision for today's spec and recorded it on the
         // service; revisions are immutable, so nothing needs reading. (If the service now runs another
         // revision, that is the service's drift, reported by the service reconciler.)
-        if (taggedArn && taggedHash && taggedHash === wantedHash) {
-          out.set(d.id, { live: { arn: taggedArn, specHash: taggedHash, tags: {} }, owned: true, specHash: taggedHash });
+        if (serviceOwned && taggedArn && taggedHash && taggedHash === ctx.desiredHashOf(d)) {
+          out.set(d.id, { live: { arn: taggedArn, specHash: taggedHash, tags: {}, familyOwned: true } });
           return;
         }
         const latest = await describeTaskOnce(ctx, d.spec.family);
         // A revision somebody registered into converge's family does not make the family theirs.
-        const serviceOwned = service !== undefined && isOwned(service.tagMap, ctx.environment);
-        if (latest) out.set(d.id, { live: latest, owned: isOwned(latest.tags, ctx.environment) || serviceOwned, specHash: latest.specHash });
+        if (latest) out.set(d.id, { live: { ...latest, familyOwned: serviceOwned || isOwned(latest.tags, ctx.environment) } });
       }),
     );
     return out;
@@ -210,22 +121,20 @@ export const taskDefinitionReconciler: ResourceReconciler<TaskDefinitionSpec, Li
 
   plan(desired, observed, ctx) {
     const wanted = normalizeTask(buildRegisterInput(desired.spec, desired.tags));
-    const register = (diffs: FieldDiff[]): ReturnType<typeof taskDefinitionReconciler.plan> => ({
-      changes: [{ action: 'create', diffs, payload: { kind: 'register' }, summary: `register a new revision of ${desired.spec.family}` }],
-      drift: [],
-    });
+    const register = (diffs: FieldDiff[]): ResourcePlan =>
+      ready([{ action: 'create', diffs, payload: { kind: 'register' }, summary: `register a new revision of ${desired.spec.family}` }]);
     if (!observed) return register([{ field: 'family', desired: desired.spec.family, live: undefined }]);
-    if (!observed.owned) return conflictPlan(`task definition family ${desired.spec.family}`);
     const live = observed.live;
-    if (live.specHash === ctx.desiredHash) return { changes: [], drift: [], outputs: { arn: live.arn, specHash: ctx.desiredHash } };
+    if (!live.familyOwned) return { state: 'conflict', message: conflictMessage(`task definition family ${desired.spec.family}`), changes: [] };
+    if (live.specHash === ctx.desiredHash) return ready([], { arn: live.arn, specHash: ctx.desiredHash });
     const diffs = live.normalized ? diffTasks(wanted, live.normalized) : [{ field: 'specHash', desired: ctx.desiredHash, live: live.specHash }];
     return register(diffs);
   },
 
   async apply(desired, _change, ctx) {
-    const td = await registerTaskDefinition(ctx.aws.ecs, buildRegisterInput(desired.spec, { ...desired.tags, [SPEC_HASH_TAG]: ctx.desiredHash }));
+    const td = await registerTaskDefinition(ctx.aws.ecs, buildRegisterInput(desired.spec, ctx.tags));
     const arn = td.taskDefinitionArn ?? '';
-    ctx.cache.set(`task-definition:${arn}`, { arn, specHash: ctx.desiredHash, normalized: normalizeTask(td), tags: desired.tags } satisfies LiveTask);
+    rememberTask(ctx, { arn, specHash: ctx.desiredHash, normalized: normalizeTask(td), tags: ctx.tags });
     return { arn, specHash: ctx.desiredHash, revision: td.revision };
   },
 };

@@ -81,6 +81,16 @@ export function classifyAwsError(error: unknown): ErrorClass {
   return 'terminal';
 }
 
+/**
+ * AWS refused the request itself (a 4xx that no retry changes: validation, access denied, a
+ * quota): the resource stays Failed until its desired spec changes. Errors without an HTTP status
+ * (converge's own checks, a connection that broke) are retried with backoff instead.
+ */
+export function isTerminalAwsError(error: unknown): boolean {
+  const status = httpStatusOf(error);
+  return classifyAwsError(error) === 'terminal' && status !== undefined && status >= 400 && status < 500;
+}
+
 export function isNotFound(error: unknown): boolean {
   return classifyAwsError(error) === 'not-found';
 }

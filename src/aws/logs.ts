@@ -4,6 +4,7 @@ import {
   DescribeLogGroupsCommand,
   ListTagsForResourceCommand,
   PutRetentionPolicyCommand,
+  TagResourceCommand,
   type CloudWatchLogsClient,
 } from '@aws-sdk/client-cloudwatch-logs';
 import type { TagMap } from './tags.js';
@@ -44,4 +45,8 @@ export async function createLogGroup(logs: CloudWatchLogsClient, name: string, t
 export async function setLogRetention(logs: CloudWatchLogsClient, name: string, days: number | undefined): Promise<void> {
   if (days === undefined) await logs.send(new DeleteRetentionPolicyCommand({ logGroupName: name }));
   else await logs.send(new PutRetentionPolicyCommand({ logGroupName: name, retentionInDays: days }));
+}
+
+export async function tagLogGroup(logs: CloudWatchLogsClient, arn: string, tags: TagMap): Promise<void> {
+  await logs.send(new TagResourceCommand({ resourceArn: arn, tags }));
 }

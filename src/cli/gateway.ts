@@ -8,7 +8,7 @@ import type { DesiredState } from '../../desired-state/types.js';
 import { describeInvalidGatewayConfig, renderGatewayConfig } from '../../reconcilers/gateway-config/index.js';
 import { createAwsClients, destroyAwsClients, type AwsClients } from '../aws/clients.js';
 import { describeLoadBalancersByName } from '../aws/elbv2.js';
-import type { CliIo } from './main.js';
+import type { CliIo } from './io.js';
 
 const USAGE = `Usage:
   converge gateway render [--source SRC] [--nlb-dns NAME]

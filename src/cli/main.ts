@@ -7,6 +7,7 @@ import { createAwsClients } from '../aws/clients.js';
 import { Controller } from '../controller.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { formatPlan, planJson } from './format.js';
+import type { CliIo } from './io.js';
 
 const USAGE = `converge — keeps an ECS Fargate environment converged to its desired state
 
@@ -23,11 +24,6 @@ SRC is s3://bucket/prefix or a local folder. Flags also read CONVERGE_SOURCE, CO
 CONVERGE_LISTEN, CONVERGE_TRIGGER_TOKEN (or CONVERGE_TRIGGER_TOKEN_FILE), CONVERGE_LOG_LEVEL.
 AWS settings come from the standard SDK chain (AWS_REGION, credentials, AWS_ENDPOINT_URL).
 Log events are JSON lines on stdout; with --json, stdout holds only the plan document and logs go to stderr.`;
-
-export interface CliIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-}
 
 const defaultIo: CliIo = {
   stdout: (text) => process.stdout.write(text),

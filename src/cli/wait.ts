@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { formatElapsed, parseDeploymentMessage, type DeploymentProgress } from '../../reconcilers/deployment-group/progress.js';
 import type { CycleSummary } from '../controller.js';
 import type { ResourceResult } from '../engine/engine.js';
-import type { CliIo } from './main.js';
+import type { DeploymentProgress } from '../engine/types.js';
+import type { CliIo } from './io.js';
 
 export interface WaitOptions {
   timeoutMs?: number;
@@ -16,6 +16,14 @@ export interface WaitOptions {
 /** What `apply --wait` needs of the controller: read-only cycles. */
 export interface WaitController {
   runCycle(input: { mode: 'plan'; trigger: 'manual' }): Promise<CycleSummary>;
+}
+
+export function formatElapsed(seconds: number): string {
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  return h > 0 ? `${h}h${pad(m)}m${pad(s)}s` : m > 0 ? `${m}m${pad(s)}s` : `${s}s`;
 }
 
 const label = (r: ResourceResult): string => `${r.kind} ${r.name}`;
@@ -53,7 +61,7 @@ export async function waitForDeployments(controller: WaitController, first: Cycl
     const progressing = summary.resources.filter((r) => r.state === 'Progressing');
     const failed = summary.resources.filter((r) => r.state === 'Failed');
     for (const r of progressing) {
-      const progress = parseDeploymentMessage(r.message);
+      const progress = r.progress;
       if (progress) watched.add(r.id);
       const line = progress ? formatDeploymentRow(r, progress) : `${label(r)}: ${r.resource}: ${r.message ?? 'in progress'}`;
       const last = printed.get(r.id);
@@ -70,7 +78,7 @@ export async function waitForDeployments(controller: WaitController, first: Cycl
     }
     if (failed.length > 0) {
       for (const r of failed) {
-        const progress = parseDeploymentMessage(r.message);
+        const progress = r.progress;
         io.stderr(progress ? `failed: ${formatDeploymentRow(r, progress)}${progress.note ? `\n  ${progress.note}` : ''}\n` : `failed: ${r.resource}: ${r.message ?? ''}\n`);
       }
       return false;

@@ -2,6 +2,7 @@
  * Per-resource exponential backoff: a resource whose change keeps failing is retried after
  * 1, 2, 4 ... cycles' worth of time (capped), not hammered every cycle. A new desired spec
  * for the resource (another hash) clears its backoff: the user may have fixed the cause.
+ * A terminal failure (AWS refused the request as invalid) is not retried at all until then.
  */
 export interface BackoffOptions {
   baseMs?: number;
@@ -14,6 +15,7 @@ interface Entry {
   nextAttemptAt: number;
   desiredHash: string;
   lastError: string;
+  terminal: boolean;
 }
 
 export class BackoffTracker {
@@ -29,22 +31,23 @@ export class BackoffTracker {
   }
 
   /** Whether a change of this resource must wait; `undefined` when it may go ahead now. */
-  blocked(id: string, desiredHash: string): { until: Date; failures: number; lastError: string } | undefined {
+  blocked(id: string, desiredHash: string): { until?: Date; failures: number; lastError: string; terminal: boolean } | undefined {
     const entry = this.entries.get(id);
     if (!entry) return undefined;
     if (entry.desiredHash !== desiredHash) {
       this.entries.delete(id);
       return undefined;
     }
+    if (entry.terminal) return { failures: entry.failures, lastError: entry.lastError, terminal: true };
     if (this.now() >= entry.nextAttemptAt) return undefined;
-    return { until: new Date(entry.nextAttemptAt), failures: entry.failures, lastError: entry.lastError };
+    return { until: new Date(entry.nextAttemptAt), failures: entry.failures, lastError: entry.lastError, terminal: false };
   }
 
-  failed(id: string, desiredHash: string, error: string): void {
+  failed(id: string, desiredHash: string, error: string, options: { terminal?: boolean } = {}): void {
     const previous = this.entries.get(id);
     const failures = previous && previous.desiredHash === desiredHash ? previous.failures + 1 : 1;
     const delay = Math.min(this.maxMs, this.baseMs * 2 ** (failures - 1));
-    this.entries.set(id, { failures, nextAttemptAt: this.now() + delay, desiredHash, lastError: error });
+    this.entries.set(id, { failures, nextAttemptAt: this.now() + delay, desiredHash, lastError: error, terminal: options.terminal === true });
   }
 
   succeeded(id: string): void {

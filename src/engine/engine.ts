@@ -1,13 +1,27 @@
 import type { Logger } from 'pino';
+import { shortHash } from '../../desired-state/hash.js';
+import { AWS_TYPE_NAMES, SPEC_HASH_TAG, UNKNOWN, type DesiredResource, type Outputs, type ResourceType } from '../../desired-state/graph.js';
 import type { AwsClients } from '../aws/clients.js';
 import type { S3Listing } from '../aws/s3.js';
-import { classifyAwsError, describeAwsError } from '../aws/errors.js';
-import { shortHash } from '../../desired-state/hash.js';
+import { classifyAwsError, describeAwsError, isTerminalAwsError } from '../aws/errors.js';
 import { mapLimit } from '../util/semaphore.js';
 import type { BackoffTracker } from './backoff.js';
-import { orderForCycle, resolveRefs } from './graph.js';
-import { AWS_TYPE_NAMES, UNKNOWN, type DesiredResource, type Outputs, type ResourceType } from '../../desired-state/graph.js';
-import { type AnyReconciler, type ChangeAction, type FieldDiff, type ImmutableCache, type Observation, type ReconcileContext, type ResourcePlan, type ResourceState } from './types.js';
+import { desiredHashOf, orderForCycle, resolveRefs } from './graph.js';
+import { conflictMessage, isIntendedChange, isOwned, recordedSpecHash } from './ownership.js';
+import type {
+  AnyReconciler,
+  ApplyContext,
+  Change,
+  ChangeAction,
+  CycleRead,
+  FieldDiff,
+  ImmutableCache,
+  Observation,
+  Progress,
+  ReconcileContext,
+  ResourcePlan,
+  ResourceState,
+} from './types.js';
 
 export interface ResourceResult {
   id: string;
@@ -20,6 +34,8 @@ export interface ResourceResult {
   drift: FieldDiff[];
   changes: { action: ChangeAction; summary?: string; diffs: FieldDiff[]; applied: boolean }[];
   message?: string;
+  /** Structured progress while the resource waits on AWS (a deployment). */
+  progress?: Progress;
   /** Not reconciled this cycle: its inputs (a dependency) were not ready. */
   waiting?: boolean;
 }
@@ -66,6 +82,9 @@ export class MapCache implements ImmutableCache {
   set<T>(key: string, value: T): void {
     this.values.set(key, value);
   }
+  delete(key: string): void {
+    this.values.delete(key);
+  }
 }
 
 /** Observe, plan and (in apply mode) apply every resource of a desired graph once. */
@@ -74,7 +93,7 @@ export async function runEngine(options: EngineOptions, input: RunInput): Promis
   const byType = new Map(options.registry.map((r) => [r.type, r]));
   const outputs = new Map<string, Outputs>();
   const results = new Map<string, ResourceResult>();
-  const memos = new Map<string, Promise<unknown>>();
+  const reads = new Map<CycleRead<unknown>, Promise<unknown>>();
   const ctx: ReconcileContext = {
     aws: options.aws,
     log,
@@ -84,11 +103,12 @@ export async function runEngine(options: EngineOptions, input: RunInput): Promis
     graph: input.graph,
     s3Listings: input.s3Listings,
     outputsOf: (id) => outputs.get(id),
-    memo<T>(key: string, load: () => Promise<T>): Promise<T> {
-      let pending = memos.get(key) as Promise<T> | undefined;
+    desiredHashOf: (resource) => desiredHashOf(resource, (id) => outputs.get(id)),
+    read<T>(read: CycleRead<T>): Promise<T> {
+      let pending = reads.get(read) as Promise<T> | undefined;
       if (!pending) {
-        pending = load();
-        memos.set(key, pending);
+        pending = read.load(ctx);
+        reads.set(read, pending);
       }
       return pending;
     },
@@ -164,6 +184,13 @@ function errorFields(error: unknown): { name: string; message: string } {
   return { name: error instanceof Error ? error.name : 'Error', message: describeAwsError(error) };
 }
 
+type Outcome = { result: ResourceResult; outputs?: Outputs };
+
+/**
+ * The rules every resource shares, in one place: dependencies, the spec hash, ownership (decided
+ * from observed tags, confirmed afresh before a write), drift versus intended change, backoff
+ * (terminal errors wait for a new spec), the recorded spec hash after a write.
+ */
 async function reconcileOne(
   resource: DesiredResource,
   reconciler: AnyReconciler,
@@ -173,9 +200,13 @@ async function reconcileOne(
   input: RunInput,
   results: Map<string, ResourceResult>,
   parentLog: Logger,
-): Promise<{ result: ResourceResult; outputs?: Outputs }> {
+): Promise<Outcome> {
   const log = parentLog.child({ kind: resource.owner.kind, name: resource.owner.name, resource: `${AWS_TYPE_NAMES[resource.type]} ${resource.name}` });
   const result = baseResult(resource, 'InSync');
+  const conflict = (message: string): Outcome => {
+    log.warn({ event: 'conflict', reason: message }, `conflict: ${message}`);
+    return { result: { ...result, state: 'Conflict', message } };
+  };
 
   // A dependency that failed, conflicts or was itself left waiting does not exist as desired yet.
   const blockedBy = resource.dependsOn.filter((dep) => {
@@ -196,69 +227,113 @@ async function reconcileOne(
     };
   }
 
-  const desiredHash = shortHash(spec);
+  // Plan mode may lack values that only an apply creates: the hash then only needs to differ.
+  const desiredHash = ctx.desiredHashOf(resource) ?? shortHash(spec);
   const resolved: DesiredResource = { ...resource, spec };
+  if (observation && reconciler.ownership === 'tags' && !isOwned(observation.tags, input.environment)) {
+    return conflict(conflictMessage(`${AWS_TYPE_NAMES[resource.type]} ${resource.name}`));
+  }
+  const recorded = recordedSpecHash(observation?.tags);
+  const intended = observation !== undefined && isIntendedChange(recorded, desiredHash);
   let plan: ResourcePlan;
   try {
-    plan = reconciler.plan(resolved, observation, { desiredHash, selfHeal: input.selfHeal, mode: input.mode });
+    plan = reconciler.plan(resolved, observation, { desiredHash, intended, selfHeal: input.selfHeal, mode: input.mode });
   } catch (error) {
     log.error({ event: 'error', err: errorFields(error) }, `plan failed: ${describeAwsError(error)}`);
     return { result: { ...result, state: 'Failed', message: `plan failed: ${describeAwsError(error)}` } };
   }
+  if (plan.state === 'conflict') return conflict(plan.message);
 
-  for (const diff of plan.drift) {
+  // Drift or intended: a change to an existing resource under an unchanged spec hash is drift,
+  // made only when selfHeal is on; a create, or converge's housekeeping, is never drift.
+  let changes = plan.changes;
+  if (observation && !intended) {
+    const neverDrift = (c: Change): boolean => c.action === 'create' || c.housekeeping === true;
+    result.drift = [...plan.changes.filter((c) => !neverDrift(c)).flatMap((c) => c.diffs), ...(plan.differences ?? [])];
+    if (!input.selfHeal) changes = plan.changes.filter(neverDrift);
+  }
+  for (const diff of result.drift) {
     log.warn({ event: 'drift', field: diff.field, desired: diff.desired, live: diff.live }, `drift on ${resource.name}: ${diff.field}`);
   }
-  result.drift = plan.drift;
-
-  if (plan.conflict) {
-    log.warn({ event: 'conflict', reason: plan.conflict }, `conflict: ${plan.conflict}`);
-    return { result: { ...result, state: 'Conflict', message: plan.conflict } };
-  }
+  const status = plan.state === 'progressing' || plan.state === 'failed' ? plan : undefined;
+  if (status?.progress) result.progress = status.progress;
 
   let outputs: Outputs | undefined = plan.outputs;
-  const backoff = options.backoff;
   if (input.mode === 'plan') {
-    for (const change of plan.changes) {
+    for (const change of changes) {
       log.info({ event: 'change', action: change.action, dryRun: true, diffs: change.diffs }, `would ${change.action} ${resource.name}`);
       result.changes.push({ action: change.action, summary: change.summary, diffs: [...change.diffs], applied: false });
     }
-    if (plan.changes.length > 0 && !outputs) outputs = unknownOutputs();
-    result.state = plan.failed ? 'Failed' : plan.progressing ? 'Progressing' : plan.changes.length > 0 ? 'Pending' : plan.drift.length > 0 ? 'Drifted' : 'InSync';
-    result.message = plan.failed ?? plan.progressing;
+    if (changes.length > 0 && !outputs) outputs = unknownOutputs();
+    result.state = status?.state === 'failed' ? 'Failed' : status ? 'Progressing' : changes.length > 0 ? 'Pending' : result.drift.length > 0 ? 'Drifted' : 'InSync';
+    result.message = status?.message;
     return { result, outputs };
   }
 
-  if (plan.changes.length > 0 && backoff) {
+  const backoff = options.backoff;
+  if (changes.length > 0 && backoff) {
     const wait = backoff.blocked(resource.id, desiredHash);
     if (wait) {
-      return { result: { ...result, state: 'Failed', message: `backing off after ${wait.failures} failures until ${wait.until.toISOString()}: ${wait.lastError}` }, outputs };
+      const message = wait.terminal
+        ? `AWS refused the last attempt (${wait.lastError}); converge tries again once the desired spec of this resource changes`
+        : `backing off after ${wait.failures} failures until ${wait.until?.toISOString() ?? '?'}: ${wait.lastError}`;
+      return { result: { ...result, state: 'Failed', message }, outputs };
     }
   }
 
-  for (const change of plan.changes) {
+  const applyCtx: ApplyContext = { ...ctx, log, desiredHash, tags: { ...resource.tags, [SPEC_HASH_TAG]: desiredHash }, liveOutputs: outputs ?? {} };
+  const writes = changes.length > 0 || (observation !== undefined && plan.state === 'ready' && recorded !== desiredHash);
+  if (observation && writes && observation.tagsFromCache && reconciler.readTags) {
+    // Cached tags are trusted to read; before a write, ownership is confirmed afresh.
     try {
-      const applied = await reconciler.apply(resolved, change, { ...ctx, desiredHash, liveOutputs: outputs ?? {} });
+      const fresh = await reconciler.readTags(resolved, observation, ctx);
+      if (!isOwned(fresh, input.environment)) return conflict(conflictMessage(`${AWS_TYPE_NAMES[resource.type]} ${resource.name}`));
+    } catch (error) {
+      const message = `confirm ownership of ${AWS_TYPE_NAMES[resource.type]} ${resource.name}: ${describeAwsError(error)}`;
+      log.error({ event: 'error', err: errorFields(error) }, message);
+      return { result: { ...result, state: 'Failed', message }, outputs };
+    }
+  }
+
+  let progressingMessage: string | undefined;
+  for (const change of changes) {
+    try {
+      const applied = await reconciler.apply(resolved, change, { ...applyCtx, liveOutputs: outputs ?? {} });
       outputs = { ...outputs, ...applied };
       log.info({ event: 'change', action: change.action, diffs: change.diffs }, `${change.action} ${resource.name}`);
       result.changes.push({ action: change.action, summary: change.summary, diffs: [...change.diffs], applied: true });
+      if (change.completesLater) progressingMessage = change.completesLater;
     } catch (error) {
       const errorClass = classifyAwsError(error);
+      const terminal = isTerminalAwsError(error);
       const message = `${change.action} ${AWS_TYPE_NAMES[resource.type]} ${resource.name}: ${describeAwsError(error)}`;
-      log.error({ event: 'error', action: change.action, errorClass, err: errorFields(error) }, message);
-      backoff?.failed(resource.id, desiredHash, message);
+      log.error({ event: 'error', action: change.action, errorClass, terminal, err: errorFields(error) }, message);
+      backoff?.failed(resource.id, desiredHash, message, { terminal });
       result.changes.push({ action: change.action, summary: change.summary, diffs: [...change.diffs], applied: false });
       return { result: { ...result, state: 'Failed', message }, outputs: errorClass === 'not-ready' ? undefined : outputs };
     }
   }
-  if (plan.changes.length > 0) backoff?.succeeded(resource.id);
+  if (changes.length > 0) backoff?.succeeded(resource.id);
 
-  const corrected = plan.changes.some((c) => c.action === 'update' || c.action === 'replace' || c.action === 'deploy');
-  if (plan.failed) result.state = 'Failed';
-  else if (plan.progressing) result.state = 'Progressing';
-  else if (plan.drift.length > 0 && !corrected) result.state = 'Drifted';
+  // The hash records what converge last applied; written after the changes, and also when a new
+  // desired revision needed no change, so that later differences are seen as drift again.
+  const created = changes.some((c) => c.action === 'create' || c.action === 'replace');
+  if (observation && !created && recorded !== desiredHash && reconciler.recordSpecHash && (plan.state === 'ready' || changes.length > 0)) {
+    try {
+      await reconciler.recordSpecHash(resolved, outputs ?? {}, desiredHash, applyCtx);
+    } catch (error) {
+      const message = `record the spec hash of ${AWS_TYPE_NAMES[resource.type]} ${resource.name}: ${describeAwsError(error)}`;
+      log.error({ event: 'error', err: errorFields(error) }, message);
+      return { result: { ...result, state: 'Failed', message }, outputs };
+    }
+  }
+
+  const corrected = changes.some((c) => c.action !== 'create' && c.housekeeping !== true);
+  if (status?.state === 'failed') result.state = 'Failed';
+  else if (status || progressingMessage) result.state = 'Progressing';
+  else if (result.drift.length > 0 && !corrected) result.state = 'Drifted';
   else result.state = 'InSync';
-  result.message = plan.failed ?? plan.progressing;
+  result.message = status?.message ?? progressingMessage;
   return { result, outputs };
 }
 

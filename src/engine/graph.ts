@@ -47,10 +47,11 @@ export interface Resolution<S> {
 }
 
 /** Replaces every `Ref` in a spec by its value; never mutates the input. */
-export function resolveRefs<S>(spec: S, outputsOf: (id: string) => Outputs | undefined): Resolution<S> {
+export function resolveRefs<S>(spec: S, outputsOf: (id: string) => Outputs | undefined, options: { keepLive?: boolean } = {}): Resolution<S> {
   const missing: string[] = [];
   const walk = (value: unknown): unknown => {
     if (isRef(value)) {
+      if (options.keepLive && value.live) return { $ref: value.$ref, attr: value.attr };
       const resolved = outputsOf(value.$ref)?.[value.attr];
       if (resolved === undefined || resolved === UNKNOWN) {
         missing.push(`${value.$ref}.${value.attr}`);
@@ -69,8 +70,13 @@ export function resolveRefs<S>(spec: S, outputsOf: (id: string) => Outputs | und
   return { spec: walk(spec) as S, missing };
 }
 
-/** The hash the engine gives a resource's resolved spec (what `converge:spec-hash` records). */
+/**
+ * The spec hash the engine gives a resource: what `converge:spec-hash` records. It covers what the
+ * desired state says, references resolved, except references to values AWS decides at run time
+ * (`Ref.live`: which group of a blue/green pair is live), which stay symbolic. Undefined while a
+ * reference has no value yet.
+ */
 export function desiredHashOf(resource: { spec: unknown }, outputsOf: (id: string) => Outputs | undefined): string | undefined {
-  const { spec, missing } = resolveRefs(resource.spec, outputsOf);
+  const { spec, missing } = resolveRefs(resource.spec, outputsOf, { keepLive: true });
   return missing.length > 0 ? undefined : shortHash(spec);
 }

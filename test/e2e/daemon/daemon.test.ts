@@ -359,7 +359,7 @@ describe('converge run (a child process against the emulator)', () => {
     expect(after.rejected).toBeNull();
   }, 120_000);
 
-  it('backs off a resource that fails every time while the others keep converging', async () => {
+  it('holds back a resource AWS refuses until its desired spec changes, while the others keep converging', async () => {
     // 31 CIDRs on 80 and 443 are 62 ingress rules: more than a security group takes (60).
     const cidrs = Array.from({ length: 31 }, (_, i) => `198.51.100.${i + 1}/32`);
     const tooMany = environment.replace(/(frontend:\s*\n\s*domain: www\.example\.com\s*\n\s*certificateArn: auto)/, `$1\n      ingressCidrs: [${cidrs.join(', ')}]`);
@@ -385,14 +385,14 @@ describe('converge run (a child process against the emulator)', () => {
     const status = await daemon.status();
     const group = status.resources.find((r) => r.resource.startsWith('AWS::EC2::SecurityGroup shop-frontend'));
     expect(group?.state).toBe('Failed');
-    expect(group?.message).toMatch(/backing off/);
+    expect(group?.message).toMatch(/tries again once the desired spec of this resource changes/);
     const failed = status.resources.filter((r) => r.state === 'Failed' || r.state === 'Conflict').map((r) => r.resource);
     expect(failed.every((r) => r.startsWith('AWS::EC2::SecurityGroup shop-frontend')), failed.join(', ')).toBe(true);
     for (const service of ['shop-users', 'shop-billing', 'shop-orders', 'shop-gateway']) {
       expect(status.resources.find((r) => r.resource === `AWS::ECS::Service ${service}`)?.state, service).toBe('InSync');
     }
 
-    // Fixing the document (another desired hash) lifts the backoff at once.
+    // Fixing the document (another desired hash) lets converge try again at once.
     const fixFrom = daemon.mark();
     await upload('environment.yaml', environment);
     const fixed = await daemon.waitFor((e) => e.event === 'cycle' && e.trigger === 'source-change', 15_000, 'the fixed cycle', fixFrom);

@@ -21,6 +21,7 @@ interface Docs {
 }
 
 const IMAGE = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
+const CODEDEPLOY_ROLE = 'arn:aws:iam::123456789012:role/shop-codedeploy';
 
 function service(name: string, listenerPort: number, routes: Doc[]): Doc {
   return {
@@ -55,6 +56,7 @@ function validDocs(): Docs {
           backend: { domain: 'api.example.com', certificateArn: 'auto' },
           frontend: { domain: 'www.example.com', certificateArn: 'auto' },
         },
+        iam: { codeDeployRoleArn: CODEDEPLOY_ROLE },
         defaults: {
           logRetentionDays: 30,
           healthCheck: { path: '/health', intervalSeconds: 30, timeoutSeconds: 5, matcher: '200-399', healthyThreshold: 2, unhealthyThreshold: 3 },
@@ -178,6 +180,9 @@ describe('merging and defaults', () => {
   it('applies the built-in defaults when the Environment leaves them out', () => {
     const docs = validDocs();
     delete at(docs.environment, 'spec').defaults;
+    // Without iam there is no CodeDeploy role, which only rolling workloads can do without.
+    delete at(docs.environment, 'spec').iam;
+    for (const workload of [docs.gateway, docs.frontend, ...docs.services]) at(workload, 'spec').deployment = { strategy: 'rolling' };
     delete at(docs.gateway, 'spec').settings;
     delete at(docs.services[1] as Doc, 'spec').routes;
     delete at(docs.services[1] as Doc, 'spec', 'container').env;
@@ -264,10 +269,6 @@ describe('formatPath', () => {
     expect(formatPath(['metadata', 'labels', 'cost-center'])).toBe('metadata.labels.cost-center');
   });
 });
-
-// ---------------------------------------------------------------------------------------
-// Invalid desired state
-// ---------------------------------------------------------------------------------------
 
 interface InvalidCase {
   name: string;
@@ -524,8 +525,13 @@ const INVALID: InvalidCase[] = [
   },
   {
     name: 'a malformed IAM role ARN',
-    mutate: (d) => void (at(d.environment, 'spec').iam = { executionRoleArn: 'shop-ecs-execution' }),
+    mutate: (d) => void (at(d.environment, 'spec', 'iam').executionRoleArn = 'shop-ecs-execution'),
     file: 'environment.yaml', document: 'Environment/shop', path: 'spec.iam.executionRoleArn', message: 'must be an IAM role ARN',
+  },
+  {
+    name: 'blue/green workloads without a CodeDeploy role',
+    mutate: (d) => void delete at(d.environment, 'spec', 'iam').codeDeployRoleArn,
+    file: 'environment.yaml', document: 'Environment/shop', path: 'spec.iam.codeDeployRoleArn', message: 'required: Gateway gateway, Frontend web, Service billing, Service users deploy blue/green',
   },
   {
     name: 'a gateway timeout that is not a duration',
@@ -613,6 +619,101 @@ describe('invalid desired state', () => {
 
   it('reports an empty source as one problem', () => {
     expect(errorOf([]).issues).toEqual([{ file: WHOLE_SOURCE, path: '', message: expect.stringContaining('no documents found') as string }]);
+  });
+});
+
+describe('the CodeDeploy role', () => {
+  const NEEDS_ROLE = 'blue/green through CodeDeploy, which needs a service role trusted by codedeploy.amazonaws.com (AWSCodeDeployRoleForECS)';
+  const ROLE_PATH = 'spec.iam.codeDeployRoleArn';
+
+  function withoutRole(): Docs {
+    const docs = validDocs();
+    delete at(docs.environment, 'spec').iam;
+    return docs;
+  }
+
+  const deploy = (doc: Doc, strategy: string): void => void (at(doc, 'spec').deployment = { strategy });
+  const defaultStrategy = (docs: Docs, strategy: string): void => void (at(docs.environment, 'spec', 'defaults', 'deployment').strategy = strategy);
+  const users = (docs: Docs): Doc => docs.services[0] as Doc;
+
+  function roleIssue(docs: Docs): DesiredStateIssue | undefined {
+    let issues: DesiredStateIssue[] = [];
+    try {
+      parse(toFiles(docs));
+    } catch (error) {
+      if (!(error instanceof InvalidDesiredStateError)) throw error;
+      issues = error.issues;
+    }
+    return issues.find((i) => i.path === ROLE_PATH);
+  }
+
+  it('is required once, on the Environment, naming every workload that deploys blue/green', () => {
+    expect(errorOf(toFiles(withoutRole())).issues).toEqual([
+      {
+        file: 'environment.yaml',
+        document: 'Environment/shop',
+        path: ROLE_PATH,
+        message: `required: Gateway gateway, Frontend web, Service billing, Service users deploy ${NEEDS_ROLE}`,
+      },
+    ]);
+  });
+
+  it.each([
+    ['the Environment default is rolling', (d: Docs) => defaultStrategy(d, 'rolling'), undefined],
+    ['every workload overrides a blue-green default with rolling', (d: Docs) => [d.gateway, d.frontend, ...d.services].forEach((w) => deploy(w, 'rolling')), undefined],
+    ['one Service opts into blue-green over a rolling default', (d: Docs) => (defaultStrategy(d, 'rolling'), deploy(users(d), 'blue-green')), `required: Service users deploys ${NEEDS_ROLE}`],
+    ['only the Frontend opts into blue-green', (d: Docs) => (defaultStrategy(d, 'rolling'), deploy(d.frontend, 'blue-green')), `required: Frontend web deploys ${NEEDS_ROLE}`],
+    ['the Gateway and one Service opt out of a blue-green default', (d: Docs) => (deploy(d.gateway, 'rolling'), deploy(users(d), 'rolling')), `required: Frontend web, Service billing deploy ${NEEDS_ROLE}`],
+  ] as const)('when %s', (_name, mutate, message) => {
+    const docs = withoutRole();
+    mutate(docs);
+    expect(roleIssue(docs)?.message).toBe(message);
+  });
+
+  it('is not required once the Environment names it', () => {
+    const docs = validDocs();
+    expect(parse(toFiles(docs)).environment.spec.iam).toEqual({ codeDeployRoleArn: CODEDEPLOY_ROLE });
+  });
+
+  it.each([
+    ['the role given is malformed', (d: Docs) => void (at(d.environment, 'spec', 'iam').codeDeployRoleArn = 'shop-codedeploy'), ROLE_PATH, 'must be an IAM role ARN'],
+    ['iam is not a mapping', (d: Docs) => void (at(d.environment, 'spec').iam = CODEDEPLOY_ROLE), 'spec.iam', 'expected a mapping'],
+    ['the Environment has no spec', (d: Docs) => void delete d.environment.spec, 'spec', 'required field is missing'],
+  ])('is not asked for again when %s', (_name, mutate, path, message) => {
+    const docs = validDocs();
+    mutate(docs);
+    const issues = errorOf(toFiles(docs)).issues.filter((i) => i.file === 'environment.yaml');
+    expect(issues).toContainEqual(expect.objectContaining({ path, message: expect.stringContaining(message) as string }));
+    expect(issues.filter((i) => i.message.startsWith('required: '))).toEqual([]);
+  });
+
+  it('is checked even when the Environment and the workloads have other problems', () => {
+    const docs = withoutRole();
+    at(docs.environment, 'spec').region = 'mars-1';
+    at(users(docs), 'spec', 'container').cpu = 300;
+    const error = errorOf(toFiles(docs));
+    expect(error.issues.map((i) => `${i.file} ${i.path}`)).toEqual([
+      'environment.yaml spec.region',
+      `environment.yaml ${ROLE_PATH}`,
+      'services.yaml spec.container.cpu',
+    ]);
+    expect(error.issues[1]?.message).toBe(`required: Gateway gateway, Frontend web, Service billing, Service users deploy ${NEEDS_ROLE}`);
+  });
+
+  it.each([
+    ['an unknown strategy', (doc: Doc) => deploy(doc, 'canary'), 'spec.deployment.strategy'],
+    ['a deployment that is not a mapping', (doc: Doc) => void (at(doc, 'spec').deployment = 'rolling'), 'spec.deployment'],
+  ])('leaves out a workload with %s, which is reported where it is', (_name, mutate, path) => {
+    const docs = withoutRole();
+    mutate(users(docs));
+    const error = errorOf(toFiles(docs));
+    expect(error.issues.map((i) => i.path)).toEqual([ROLE_PATH, path]);
+    expect(error.issues[0]?.message).toBe(`required: Gateway gateway, Frontend web, Service billing deploy ${NEEDS_ROLE}`);
+  });
+
+  it('names the workloads in the same order whatever the order of the files', () => {
+    const files = toFiles(withoutRole());
+    expect(errorOf([...files].reverse()).issues).toEqual(errorOf(files).issues);
   });
 });
 

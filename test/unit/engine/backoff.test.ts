@@ -17,7 +17,7 @@ describe('BackoffTracker', () => {
     expect(backoff.blocked('r', 'h')).toBeUndefined();
     backoff.failed('r', 'h', 'boom');
     backoff.failed('r', 'h', 'boom');
-    expect(backoff.blocked('r', 'h')?.until.getTime()).toBe(3000 + 4000);
+    expect(backoff.blocked('r', 'h')?.until?.getTime()).toBe(3000 + 4000);
     expect(backoff.blocked('other', 'h')).toBeUndefined();
   });
 

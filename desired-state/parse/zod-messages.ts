@@ -1,0 +1,37 @@
+import type { z } from 'zod';
+import { describeValue, quote } from '../schema/values.js';
+import { formatPath, type IssueList } from './issue-list.js';
+import type { RawDocument } from './raw-document.js';
+
+const EXPECTED: Record<string, string> = {
+  string: 'a string',
+  number: 'a number',
+  int: 'a whole number',
+  boolean: 'true or false',
+  object: 'a mapping',
+  record: 'a mapping',
+  array: 'a list',
+};
+
+/** Messages for zod's own issues. Values are described by their type only, so secrets never leak. */
+export const errorMap: z.core.$ZodErrorMap = (issue) => {
+  switch (issue.code) {
+    case 'invalid_type': {
+      const expected = EXPECTED[issue.expected] ?? issue.expected;
+      if (issue.input === undefined) return `required field is missing (expected ${expected})`;
+      return `expected ${expected}, got ${describeValue(issue.input)}`;
+    }
+    case 'invalid_value':
+      return `must be one of ${issue.values.map((value) => quote(value)).join(', ')}`;
+    case 'too_small':
+      return issue.origin === 'array' ? `needs at least ${String(issue.minimum)} item(s)` : `must be at least ${String(issue.minimum)}`;
+    case 'too_big':
+      return issue.origin === 'array' ? `allows at most ${String(issue.maximum)} item(s)` : `must be at most ${String(issue.maximum)}`;
+    default:
+      return undefined;
+  }
+};
+
+export function addZodIssues(error: z.ZodError, doc: RawDocument, prefix: readonly PropertyKey[], issues: IssueList): void {
+  for (const issue of error.issues) issues.add(doc, formatPath([...prefix, ...issue.path]), issue.message);
+}

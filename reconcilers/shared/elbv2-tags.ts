@@ -1,0 +1,18 @@
+import { describeTags } from '../../src/aws/elbv2.js';
+import type { TagMap } from '../../src/aws/tags.js';
+import type { ReconcileContext } from '../../src/engine/types.js';
+import { TagCache, tagsThroughCache } from './tag-cache.js';
+
+/** ELBv2 ARNs name one resource for its life: its tags are kept by ARN (see TagCache). */
+export const elbv2Tags = new TagCache('elbv2');
+
+export function elbv2TagsOf(arns: readonly string[], ctx: Pick<ReconcileContext, 'aws' | 'cache'>): Promise<Map<string, { tags: TagMap; fromCache: boolean }>> {
+  return tagsThroughCache(elbv2Tags, ctx.cache, arns, (unknown) => describeTags(ctx.aws.elbv2, unknown));
+}
+
+/** The tags as AWS has them now, remembered for later cycles. */
+export async function readElbv2Tags(arn: string, ctx: Pick<ReconcileContext, 'aws' | 'cache'>): Promise<TagMap> {
+  const tags = (await describeTags(ctx.aws.elbv2, [arn])).get(arn) ?? {};
+  elbv2Tags.set(ctx.cache, arn, tags);
+  return tags;
+}
