@@ -4,7 +4,7 @@ import { InvalidDesiredStateError, formatIssues } from '../../desired-state/erro
 import { parseDesiredState } from '../../desired-state/parse.js';
 import { openSource } from '../source/source.js';
 import { createAwsClients } from '../aws/clients.js';
-import { Controller } from '../controller.js';
+import { Controller, type CycleSummary } from '../controller.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { formatPlan, planJson } from './format.js';
 import type { CliIo } from './io.js';
@@ -100,15 +100,37 @@ async function planOrApply(mode: 'plan' | 'apply', args: string[], io: CliIo): P
   const json = values.json === true;
   const log: Logger = createLogger(json ? { destination: pino.destination({ dest: 2, sync: true }) } : {});
   const controller = new Controller({ source: sourceOf(values), log, artifacts: values.artifacts });
-  const summary = await controller.runCycle({ mode, trigger: 'manual' });
-  if (json) io.stdout(`${JSON.stringify(planJson(summary), null, 2)}\n`);
-  else io.stderr(`${formatPlan(summary)}\n`);
-  if (mode === 'apply' && values.wait === true && summary.outcome !== 'invalid' && summary.outcome !== 'error') {
-    const { waitForDeployments } = await import('./wait.js');
-    const ok = await waitForDeployments(controller, summary, io);
-    if (!ok) return 1;
+  const report = (summary: CycleSummary): void => {
+    if (json) io.stdout(`${JSON.stringify(planJson(summary), null, 2)}\n`);
+    else io.stderr(`${formatPlan(summary)}\n`);
+  };
+  if (mode === 'plan') {
+    const summary = await controller.runCycle({ mode, trigger: 'manual' });
+    report(summary);
+    if (summary.outcome === 'invalid' || summary.outcome === 'error') return 1;
+    return summary.pending > 0 ? 2 : 0;
   }
-  if (summary.outcome === 'invalid' || summary.outcome === 'error') return 1;
-  if (mode === 'plan') return summary.pending > 0 ? 2 : 0;
-  return 0;
+  // `apply` makes passes while they make progress; with --json stdout holds only the last pass's document.
+  const { applyPasses, waitForDeployments } = await import('./wait.js');
+  let last: CycleSummary | undefined;
+  const onPass = (summary: CycleSummary): void => {
+    last = summary;
+    if (!json) report(summary);
+  };
+  let exitCode: number;
+  if (values.wait === true) {
+    const first = await controller.runCycle({ mode: 'apply', trigger: 'manual' });
+    onPass(first);
+    const tracked = {
+      runCycle: async (input: { mode: 'apply'; trigger: 'manual' }): Promise<CycleSummary> => {
+        last = await controller.runCycle(input);
+        return last;
+      },
+    };
+    exitCode = first.outcome === 'invalid' ? 1 : (await waitForDeployments(tracked, first, io)) ? 0 : 1;
+  } else {
+    exitCode = (await applyPasses(controller, io, { onPass })).exitCode;
+  }
+  if (json && last) report(last);
+  return exitCode;
 }

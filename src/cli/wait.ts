@@ -13,9 +13,9 @@ export interface WaitOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-/** What `apply --wait` needs of the controller: read-only cycles. */
+/** What `apply` needs of the controller: apply cycles. */
 export interface WaitController {
-  runCycle(input: { mode: 'plan'; trigger: 'manual' }): Promise<CycleSummary>;
+  runCycle(input: { mode: 'apply'; trigger: 'manual' }): Promise<CycleSummary>;
 }
 
 export function formatElapsed(seconds: number): string {
@@ -39,11 +39,19 @@ export function formatDeploymentRow(r: ResourceResult, p: DeploymentProgress): s
 /** A line without its elapsed time: what tells whether anything changed since the last poll. */
 const withoutElapsed = (line: string): string => line.replace(/elapsed\s+\S+/, '');
 
+/** A cycle that made a write made progress: the next pass may find more to do (a listener once its certificate is issued). */
+const madeProgress = (summary: CycleSummary): boolean => summary.awsWrites > 0 || summary.changes > 0;
+
+/** Nothing left to do: no error, nothing pending or progressing, and the last pass wrote nothing. */
+export const isConverged = (summary: CycleSummary): boolean => summary.outcome === 'converged' && !madeProgress(summary) && !summary.resources.some((r) => r.state === 'Progressing');
+
 /**
- * `apply --wait`: re-observes (read-only cycles) until nothing is Progressing any more, printing
- * each deployment's status, traffic shifted and elapsed time when it changes (and every
- * `heartbeatMs` otherwise). Returns false when something ends Failed (a failed, stopped or
- * rolled-back deployment) or the wait times out.
+ * `apply --wait`: keeps applying (certificate issuance, then the HTTPS listeners; deployments, then
+ * what waits on them) until the environment has converged, printing each deployment's status,
+ * traffic shifted and elapsed time when it changes (and every `heartbeatMs` otherwise). A pass
+ * that made progress is followed at once; otherwise the next comes after `pollMs`. Returns false
+ * when something ends Failed (a failed, stopped or rolled-back deployment, a refused request),
+ * the desired state is invalid, or the wait times out.
  */
 export async function waitForDeployments(controller: WaitController, first: CycleSummary, io: CliIo, options: WaitOptions = {}): Promise<boolean> {
   const timeoutMs = options.timeoutMs ?? Number(process.env.CONVERGE_WAIT_TIMEOUT_MS ?? 60 * 60_000);
@@ -59,7 +67,7 @@ export async function waitForDeployments(controller: WaitController, first: Cycl
     const at = now();
     const elapsed = formatElapsed(Math.round((at - started) / 1000));
     const progressing = summary.resources.filter((r) => r.state === 'Progressing');
-    const failed = summary.resources.filter((r) => r.state === 'Failed');
+    const failed = summary.resources.filter((r) => r.state === 'Failed' || r.state === 'Conflict');
     for (const r of progressing) {
       const progress = r.progress;
       if (progress) watched.add(r.id);
@@ -83,12 +91,44 @@ export async function waitForDeployments(controller: WaitController, first: Cycl
       }
       return false;
     }
-    if (progressing.length === 0) return true;
+    if (summary.outcome === 'invalid' || summary.outcome === 'error') return false;
+    if (progressing.length === 0 && !madeProgress(summary) && summary.pending === 0) return true;
     if (at - started > timeoutMs) {
       io.stderr(`gave up waiting after ${elapsed}\n`);
       return false;
     }
-    await pause(pollMs);
-    summary = await controller.runCycle({ mode: 'plan', trigger: 'manual' });
+    if (progressing.length > 0 || !madeProgress(summary)) await pause(pollMs);
+    summary = await controller.runCycle({ mode: 'apply', trigger: 'manual' });
   }
+}
+
+/** How long what a resource waits for usually takes, for the message `apply` leaves when it stops early. */
+export function typicalWait(r: ResourceResult): string {
+  if (r.progress?.kind === 'deployment') return 'a blue/green deployment takes the new tasks\' start and health checks, then the blue tasks are kept for terminateBlueAfterMinutes';
+  if (r.type === 'certificate') return 'ACM issues a DNS-validated certificate a few minutes after the validation records resolve (up to about 30 minutes)';
+  if (r.type === 'ecs-service' && /draining/.test(r.message ?? '')) return 'an ECS service drains for up to its target groups\' deregistration delay (300 s by default)';
+  if (r.type === 'ecs-service') return 'a new ECS service takes a few minutes to start its tasks and pass health checks';
+  if (r.waiting) return 'it goes ahead in the first pass after what it waits for is ready';
+  return 'usually minutes';
+}
+
+/**
+ * `apply` without `--wait`: passes while they make progress (a pass that wrote something may have
+ * unblocked more), then stops. Exit code: 0 converged, 1 error or invalid, 3 stopped while
+ * something is still progressing (it says what, and how long that usually takes).
+ */
+export async function applyPasses(controller: WaitController, io: CliIo, options: { maxPasses?: number; onPass?: (summary: CycleSummary) => void } = {}): Promise<{ summary: CycleSummary; exitCode: 0 | 1 | 3 }> {
+  const maxPasses = options.maxPasses ?? 10;
+  let summary = await controller.runCycle({ mode: 'apply', trigger: 'manual' });
+  options.onPass?.(summary);
+  for (let pass = 1; pass < maxPasses && madeProgress(summary) && summary.outcome !== 'invalid' && summary.outcome !== 'error'; pass += 1) {
+    summary = await controller.runCycle({ mode: 'apply', trigger: 'manual' });
+    options.onPass?.(summary);
+  }
+  if (summary.outcome === 'invalid' || summary.outcome === 'error') return { summary, exitCode: 1 };
+  if (summary.outcome === 'converged' && !summary.resources.some((r) => r.state === 'Progressing')) return { summary, exitCode: 0 };
+  const waiting = summary.resources.filter((r) => r.state === 'Progressing' || r.state === 'Pending');
+  io.stderr(`\nstopped while ${waiting.length} resource(s) are still progressing; run \`converge apply --wait\` to follow them to the end:\n`);
+  for (const r of waiting) io.stderr(`  ${r.resource} (${r.kind}/${r.name}): ${r.message ?? r.state}\n    ${typicalWait(r)}\n`);
+  return { summary, exitCode: 3 };
 }

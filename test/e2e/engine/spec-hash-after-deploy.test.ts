@@ -11,7 +11,6 @@
  */
 import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { DescribeListenersCommand, DescribeLoadBalancersCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,27 +21,14 @@ import { waitForDeployments } from '../../../src/cli/wait.js';
 import { Controller } from '../../../src/controller.js';
 import type { ResourceResult } from '../../../src/engine/engine.js';
 import { captureLogs, type LogEvent } from '../../support/log-capture.js';
+import { runCli } from '../../support/cli.js';
 import { useMoto } from '../../support/moto.js';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const EXAMPLE = fileURLToPath(new URL('../../../desired-state/examples/shop/', import.meta.url));
 const USERS = 'AWS::ECS::Service shop-users';
 /** The example's desired count for users, and what somebody sets by hand. */
 const DESIRED_COUNT = 2;
 const HAND_MADE_COUNT = 5;
-
-/** `converge <args>` from dist/ (built by the global setup), as users run it. */
-function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'converge.js'), ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 /** The JSON log lines among a process's output. */
 function jsonLines(text: string): LogEvent[] {
