@@ -40,8 +40,16 @@ export interface LoadBalancerSpec {
   role: 'backend' | 'frontend' | 'services';
   type: 'application' | 'network';
   scheme: 'internet-facing' | 'internal';
+  /** One subnet per Availability Zone (a load balancer takes no more). */
   subnets: string[];
+  /** The Availability Zone of each subnet: an NLB changes the subnet of a zone in two steps. */
+  subnetZones?: Record<string, string>;
   securityGroups: Resolvable<string>[];
+  /**
+   * Network load balancers only: cross-zone load balancing (off by default on an NLB, so a zone
+   * without a task of a service would drop the gateway's connections to it). ALBs always have it.
+   */
+  crossZone?: boolean;
 }
 
 export interface TargetGroupHealthCheck {

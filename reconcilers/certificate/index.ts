@@ -1,9 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import type { CertificateSpec } from '../../desired-state/resources.js';
 import { describeCertificate, listCertificates, listCertificateTags, requestCertificate, type LiveCertificate, type ValidationRecord } from '../../src/aws/acm.js';
 import type { TagMap } from '../../src/aws/tags.js';
 import { type Outputs } from '../../desired-state/graph.js';
 import { cycleRead, failed, progressing, ready, type Observation, type ReconcileContext, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
-import { shortHash } from '../../desired-state/hash.js';
 import { isOwned } from '../../src/engine/ownership.js';
 
 export type CertificatePayload = { kind: 'request' };
@@ -11,9 +11,14 @@ export type CertificatePayload = { kind: 'request' };
 /** An auto certificate stays in these statuses while it is worth keeping; others are replaced by a new request. */
 const USABLE_STATUSES = ['ISSUED', 'PENDING_VALIDATION', 'FAILED'] as const;
 
-/** The token that makes a repeated RequestCertificate (within ACM's hour) answer the same certificate. */
-export function idempotencyToken(environment: string, domain: string): string {
-  return shortHash(`converge|${environment}|${domain.toLowerCase()}`, 32);
+/**
+ * A new token per logical request: the SDK's retries of one call reuse it, so a request that timed
+ * out after ACM took it answers the same certificate; a later request (the certificate failed or was
+ * deleted) gets another, because ACM answers a repeated token with the earlier certificate for an
+ * hour (ACM API reference, RequestCertificate IdempotencyToken: `\w+`, at most 32 characters).
+ */
+export function newIdempotencyToken(): string {
+  return randomUUID().replace(/-/g, '');
 }
 
 /** The `validationRecords` output: what the dns-record reconciler writes, as JSON. */
@@ -141,7 +146,7 @@ export const certificateReconciler: ResourceReconciler<CertificateSpec, LiveCert
 
   async apply(desired, _change, ctx) {
     const { spec } = desired;
-    const arn = await requestCertificate(ctx.aws.acm, { domainName: spec.domain, idempotencyToken: idempotencyToken(ctx.environment, spec.domain), tags: desired.tags });
+    const arn = await requestCertificate(ctx.aws.acm, { domainName: spec.domain, idempotencyToken: newIdempotencyToken(), tags: desired.tags });
     ctx.cache.set(tagsKey(arn), desired.tags);
     ctx.cache.set<KnownCertificate>(knownKey(ctx.environment, spec.domain), { arn });
     // ACM publishes the validation record a few seconds after the request; if it is there already,

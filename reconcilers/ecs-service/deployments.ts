@@ -90,7 +90,10 @@ async function readDeployments(ctx: ReconcileContext): Promise<DeploymentsOfCycl
   if (wanted.size === 0) return result;
 
   const now = Date.now();
-  for (const info of await batchGetDeployments(ctx.aws.codedeploy, [...wanted])) {
+  const infos = await batchGetDeployments(ctx.aws.codedeploy, [...wanted]);
+  // A deployment this role may not read belongs to another team's group: skipped for good.
+  for (const id of infos.denied ?? []) ctx.cache.set<KnownDeployment>(knownKey(id), { foreign: true });
+  for (const info of infos) {
     const summary = summarizeDeployment(info, now);
     if (!ours.has(groupKey(summary.application, summary.group))) {
       ctx.cache.set<KnownDeployment>(knownKey(summary.id), { foreign: true });

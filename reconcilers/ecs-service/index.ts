@@ -1,7 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import type { CreateServiceCommandInput, UpdateServiceCommandInput } from '@aws-sdk/client-ecs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EcsServiceSpec } from '../../desired-state/resources.js';
-import { shortHash } from '../../desired-state/hash.js';
 import { createService, deleteService, describeServices, tagEcsResource, updateService, type LiveService } from '../../src/aws/ecs.js';
 import { toLowerKeyValueTags } from '../../src/aws/tags.js';
 import { resolved, SPEC_HASH_TAG, type Outputs } from '../../desired-state/graph.js';
@@ -88,13 +88,18 @@ export function taskTags(spec: EcsServiceSpec): Record<string, string> {
   return { [SERVICE_TASK_DEFINITION_TAG]: resolved(spec.taskDefinitionArn), [SERVICE_TASK_HASH_TAG]: resolved(spec.taskHash) };
 }
 
-export function buildCreateServiceInput(spec: EcsServiceSpec, tags: Record<string, string>): CreateServiceCommandInput {
+/**
+ * `clientToken`: one per logical create attempt. The SDK's retries of the call reuse it, so a
+ * CreateService that timed out after ECS took it answers the same service; a later re-creation
+ * (after a replacement or a deletion) gets a new one, never the earlier answer (ECS API reference,
+ * CreateService clientToken: up to 36 ASCII characters).
+ */
+export function buildCreateServiceInput(spec: EcsServiceSpec, tags: Record<string, string>, clientToken: string = randomUUID()): CreateServiceCommandInput {
   const blueGreen = spec.strategy === 'blue-green';
   return {
     cluster: spec.clusterName,
     serviceName: spec.serviceName,
-    // A retried CreateService (a timeout after AWS created it) returns the same service instead of failing.
-    clientToken: shortHash({ cluster: spec.clusterName, service: spec.serviceName, spec: tags[SPEC_HASH_TAG] ?? '' }, 32),
+    clientToken,
     taskDefinition: resolved(spec.taskDefinitionArn),
     desiredCount: spec.desiredCount,
     launchType: 'FARGATE',

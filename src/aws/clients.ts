@@ -92,7 +92,8 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
     acm: withPlugin(new ACMClient(common)),
     ec2: withPlugin(new EC2Client(common)),
     logs: withPlugin(new CloudWatchLogsClient(common)),
-    s3: withPlugin(new S3Client({ ...common, forcePathStyle })),
+    // A bucket in another region answers 301: follow it (off by default in SDK v3, @aws-sdk/middleware-sdk-s3).
+    s3: withPlugin(new S3Client({ ...common, forcePathStyle, followRegionRedirects: true })),
   };
 }
 

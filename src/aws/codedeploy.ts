@@ -20,7 +20,7 @@ import {
   type UpdateDeploymentGroupCommandInput,
 } from '@aws-sdk/client-codedeploy';
 import { chunk } from '../util/semaphore.js';
-import { awsErrorName, isNotFound } from './errors.js';
+import { awsErrorName, isAccessDenied, isNotFound } from './errors.js';
 import { fromKeyValueTags, toKeyValueTags, type TagMap } from './tags.js';
 
 /** BatchGetDeploymentGroups takes at most 100 names. */
@@ -138,12 +138,27 @@ export async function listDeploymentIds(cd: CodeDeployClient, filter: ListDeploy
 }
 
 /** Deployments by id, 25 per call. Unknown ids are left out. */
-export async function batchGetDeployments(cd: CodeDeployClient, ids: readonly string[]): Promise<DeploymentInfo[]> {
-  const out: DeploymentInfo[] = [];
-  for (const batch of chunk([...new Set(ids)], DEPLOYMENTS_PER_CALL)) {
-    const res = await cd.send(new BatchGetDeploymentsCommand({ deploymentIds: batch }));
-    out.push(...(res.deploymentsInfo ?? []));
-  }
+/**
+ * BatchGetDeployments, 25 ids per call. It is authorised per deployment group (Service
+ * Authorization Reference, CodeDeploy), so under a least-privilege policy a batch holding another
+ * team's deployment is refused whole: such a batch is read again one id at a time, and the ids
+ * this role may not read are returned in `denied` (they are not converge's), not thrown.
+ */
+export async function batchGetDeployments(cd: CodeDeployClient, ids: readonly string[]): Promise<DeploymentInfo[] & { denied?: string[] }> {
+  const out: DeploymentInfo[] & { denied?: string[] } = [];
+  const denied: string[] = [];
+  const read = async (batch: string[]): Promise<void> => {
+    try {
+      const res = await cd.send(new BatchGetDeploymentsCommand({ deploymentIds: batch }));
+      out.push(...(res.deploymentsInfo ?? []));
+    } catch (error) {
+      if (!isAccessDenied(error)) throw error;
+      if (batch.length === 1) denied.push(...batch);
+      else for (const id of batch) await read([id]);
+    }
+  };
+  for (const batch of chunk([...new Set(ids)], DEPLOYMENTS_PER_CALL)) await read(batch);
+  if (denied.length > 0) out.denied = denied;
   return out;
 }
 

@@ -4,10 +4,12 @@ import {
   CreateLoadBalancerCommand,
   CreateTargetGroupCommand,
   DescribeListenersCommand,
+  DescribeLoadBalancerAttributesCommand,
   DescribeLoadBalancersCommand,
   DescribeTagsCommand,
   DescribeTargetGroupsCommand,
   ModifyListenerCommand,
+  ModifyLoadBalancerAttributesCommand,
   ModifyTargetGroupCommand,
   SetSecurityGroupsCommand,
   SetSubnetsCommand,
@@ -41,6 +43,8 @@ export interface LiveLoadBalancer {
   /** `active`, `provisioning`, `active_impaired`, `failed`. */
   state: string;
   subnets: string[];
+  /** The Availability Zone of each subnet the load balancer is in. */
+  subnetZones: Record<string, string>;
   securityGroups: string[];
 }
 
@@ -98,6 +102,7 @@ export function toLiveLoadBalancer(lb: LoadBalancer): LiveLoadBalancer {
     canonicalHostedZoneId: lb.CanonicalHostedZoneId ?? '',
     state: lb.State?.Code ?? '',
     subnets: (lb.AvailabilityZones ?? []).flatMap((z) => (z.SubnetId ? [z.SubnetId] : [])),
+    subnetZones: Object.fromEntries((lb.AvailabilityZones ?? []).flatMap((z) => (z.SubnetId && z.ZoneName ? [[z.SubnetId, z.ZoneName]] : []))),
     securityGroups: [...(lb.SecurityGroups ?? [])],
   };
 }
@@ -312,6 +317,18 @@ export async function createLoadBalancer(elbv2: ElasticLoadBalancingV2Client, in
 
 export async function setSubnets(elbv2: ElasticLoadBalancingV2Client, arn: string, subnets: string[]): Promise<void> {
   await elbv2.send(new SetSubnetsCommand({ LoadBalancerArn: arn, Subnets: subnets }));
+}
+
+/** The NLB attribute for cross-zone load balancing: off by default on an NLB, always on for an ALB (ELB docs, "Cross-zone load balancing"). */
+export const CROSS_ZONE_ATTRIBUTE = 'load_balancing.cross_zone.enabled';
+
+export async function describeLoadBalancerAttributes(elbv2: ElasticLoadBalancingV2Client, arn: string): Promise<Record<string, string>> {
+  const res = await elbv2.send(new DescribeLoadBalancerAttributesCommand({ LoadBalancerArn: arn }));
+  return Object.fromEntries((res.Attributes ?? []).flatMap((a) => (a.Key ? [[a.Key, a.Value ?? '']] : [])));
+}
+
+export async function modifyLoadBalancerAttributes(elbv2: ElasticLoadBalancingV2Client, arn: string, attributes: Record<string, string>): Promise<void> {
+  await elbv2.send(new ModifyLoadBalancerAttributesCommand({ LoadBalancerArn: arn, Attributes: Object.entries(attributes).map(([Key, Value]) => ({ Key, Value })) }));
 }
 
 export async function setSecurityGroups(elbv2: ElasticLoadBalancingV2Client, arn: string, securityGroups: string[]): Promise<void> {

@@ -42,6 +42,9 @@ const NOT_FOUND = new Set([
   'ApplicationDoesNotExistException',
   'DeploymentGroupDoesNotExistException',
   'DeploymentDoesNotExistException',
+  'NoSuchBucket',
+  'SubnetNotFoundException',
+  'CertificateNotFoundException',
 ]);
 
 const TRANSIENT = new Set([
@@ -66,14 +69,48 @@ const TRANSIENT = new Set([
   'ConditionalRequestConflict',
 ]);
 
-const NOT_READY = new Set(['ResourceInUseException', 'ResourceInUse', 'DependencyViolation', 'ServiceNotActiveException', 'IncorrectState']);
+const NOT_READY = new Set(['ResourceInUseException', 'ResourceInUse', 'DependencyViolation', 'ServiceNotActiveException', 'IncorrectState', 'RequestInProgressException', 'OperationAbortedException']);
+
+/** Names as the SDK v3 surfaces them (modeled exceptions end in `Exception`), with the wire codes some emulators send. */
+const CONFLICT = new Set([
+  'DeploymentLimitExceededException',
+  'DuplicateLoadBalancerNameException',
+  'DuplicateLoadBalancerName',
+  'DuplicateTargetGroupNameException',
+  'DuplicateTargetGroupName',
+  'DuplicateListenerException',
+  'DuplicateListener',
+  'InvalidGroup.Duplicate',
+  'ResourceAlreadyExistsException',
+  'ApplicationAlreadyExistsException',
+  'DeploymentGroupAlreadyExistsException',
+]);
+
+/**
+ * Eventual consistency right after a create, documented by AWS: a security group just created is
+ * not yet known to AuthorizeSecurityGroupIngress (EC2 API reference, "Eventual consistency"); a
+ * target group just attached to a listener is not yet associated with its load balancer for
+ * CreateService. Such a refusal is retried within the cycle after a short pause.
+ */
+export function isEventuallyConsistent(error: unknown): boolean {
+  const name = awsErrorName(error);
+  const message = asAwsError(error).message ?? '';
+  if (name === 'InvalidGroup.NotFound' || name === 'InvalidGroupId.NotFound') return true;
+  return name === 'InvalidParameterException' && /does not have an associated load balancer/i.test(message);
+}
+
+/** The role converge runs as may not read this resource (a least-privilege policy, another team's resource). */
+export function isAccessDenied(error: unknown): boolean {
+  const name = awsErrorName(error);
+  return name === 'AccessDeniedException' || name === 'AccessDenied' || name === 'UnauthorizedOperation' || name === 'AuthorizationError';
+}
 
 export function classifyAwsError(error: unknown): ErrorClass {
   const name = awsErrorName(error);
   if (NOT_FOUND.has(name)) return 'not-found';
   if (TRANSIENT.has(name)) return 'transient';
   if (NOT_READY.has(name)) return 'not-ready';
-  if (name === 'DeploymentLimitExceededException' || name === 'DuplicateLoadBalancerName' || name === 'DuplicateTargetGroupName') return 'conflict';
+  if (CONFLICT.has(name)) return 'conflict';
   const status = httpStatusOf(error);
   if (status === 404) return 'not-found';
   if (status !== undefined && (status >= 500 || status === 429)) return 'transient';

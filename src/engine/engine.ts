@@ -1,9 +1,10 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { shortHash } from '../../desired-state/hash.js';
 import { AWS_TYPE_NAMES, SPEC_HASH_TAG, UNKNOWN, type DesiredResource, type Outputs, type ResourceType } from '../../desired-state/graph.js';
 import type { AwsClients } from '../aws/clients.js';
 import type { S3Listing } from '../aws/s3.js';
-import { classifyAwsError, describeAwsError, isTerminalAwsError } from '../aws/errors.js';
+import { classifyAwsError, describeAwsError, isEventuallyConsistent, isTerminalAwsError } from '../aws/errors.js';
 import { mapLimit } from '../util/semaphore.js';
 import type { BackoffTracker } from './backoff.js';
 import { desiredHashOf, orderForCycle, resolveRefs } from './graph.js';
@@ -60,6 +61,8 @@ export interface EngineOptions {
   backoff?: BackoffTracker;
   /** Resources reconciled at once within one dependency level. */
   concurrency?: number;
+  /** Retries within the cycle of a write refused for eventual consistency (default CONSISTENCY_RETRY). */
+  consistencyRetry?: { attempts: number; delayMs: number };
 }
 
 export interface RunInput {
@@ -296,9 +299,12 @@ async function reconcileOne(
   }
 
   let progressingMessage: string | undefined;
+  const retry = options.consistencyRetry ?? CONSISTENCY_RETRY;
   for (const change of changes) {
     try {
-      const applied = await reconciler.apply(resolved, change, { ...applyCtx, liveOutputs: outputs ?? {} });
+      const applied = await withConsistencyRetry(() => reconciler.apply(resolved, change, { ...applyCtx, liveOutputs: outputs ?? {} }), retry, (error, attempt) =>
+        log.info({ event: 'retry', action: change.action, attempt, err: errorFields(error) }, `${change.action} ${resource.name}: AWS does not see a resource just created yet; trying again`),
+      );
       outputs = { ...outputs, ...applied };
       log.info({ event: 'change', action: change.action, diffs: change.diffs }, `${change.action} ${resource.name}`);
       result.changes.push({ action: change.action, summary: change.summary, diffs: [...change.diffs], applied: true });
@@ -335,6 +341,21 @@ async function reconcileOne(
   else result.state = 'InSync';
   result.message = status?.message ?? progressingMessage;
   return { result, outputs };
+}
+
+/** How often, and after what pause, a write refused for eventual consistency is tried again within the cycle. */
+export const CONSISTENCY_RETRY = { attempts: 3, delayMs: 1_000 };
+
+async function withConsistencyRetry<T>(write: () => Promise<T>, retry: { attempts: number; delayMs: number }, onRetry: (error: unknown, attempt: number) => void): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await write();
+    } catch (error) {
+      if (attempt >= retry.attempts || !isEventuallyConsistent(error)) throw error;
+      onRetry(error, attempt);
+      await sleep(retry.delayMs * attempt);
+    }
+  }
 }
 
 /** Outputs of a resource that plan mode would create: every attribute unknown. */

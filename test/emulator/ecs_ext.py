@@ -20,13 +20,23 @@
   (moto stored whatever string was sent, e.g. `family:3`).
 * CreateService keeps `deploymentConfiguration` (the circuit breaker among it) and
   `healthCheckGracePeriodSeconds`, which moto dropped, so DescribeServices answers them as ECS does.
+* RegisterTaskDefinition without `executionRoleArn` refuses what needs the task execution role
+  (ECS developer guide, "Amazon ECS task execution IAM role"; moto registered it):
+    a FARGATE task definition with a container using the `awslogs` log driver ->
+      `ClientException: Fargate requires task definition to have execution role ARN to support
+      log driver awslogs.` (the message AWS answers: virtual-kubelet/virtual-kubelet#193)
+    a container with `secrets` (any launch type) ->
+      `ClientException: When you are specifying container secrets, you must also specify a value
+      for 'executionRoleArn'.` (fabfuel/ecs-deploy#87, hashicorp/terraform-provider-aws#6503)
+
+Tag limits (50 per resource) are in tag_limits_ext.py.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from moto.ecs.exceptions import ECSException, InvalidParameterException
+from moto.ecs.exceptions import ECSException, EcsClientException, InvalidParameterException
 from moto.ecs.models import EC2ContainerServiceBackend
 from moto.ecs.responses import EC2ContainerServiceResponse
 
@@ -52,6 +62,27 @@ _CODE_DEPLOY_REFUSED = [
 class ServiceNotActiveException(ECSException):
     def __init__(self) -> None:
         super().__init__("ServiceNotActiveException", "Service was not ACTIVE.")
+
+
+_original_register_task_definition = EC2ContainerServiceBackend.register_task_definition
+
+
+def register_task_definition(
+    self: EC2ContainerServiceBackend, family: str, container_definitions: list[dict[str, Any]], *args: Any, **kwargs: Any
+) -> Any:
+    # moto's response passes everything after the container definitions by keyword.
+    if not kwargs.get("execution_role_arn"):
+        fargate = "FARGATE" in (kwargs.get("requires_compatibilities") or [])
+        for container in container_definitions or []:
+            if fargate and (container.get("logConfiguration") or {}).get("logDriver") == "awslogs":
+                raise EcsClientException(
+                    "Fargate requires task definition to have execution role ARN to support log driver awslogs."
+                )
+            if container.get("secrets"):
+                raise EcsClientException(
+                    "When you are specifying container secrets, you must also specify a value for 'executionRoleArn'."
+                )
+    return _original_register_task_definition(self, family, container_definitions, *args, **kwargs)
 
 
 _original_create_service = EC2ContainerServiceBackend.create_service
@@ -113,5 +144,6 @@ def create_service_response(self: EC2ContainerServiceResponse) -> Any:
 def install() -> None:
     EC2ContainerServiceResponse.create_service = create_service_response  # type: ignore[method-assign]
     EC2ContainerServiceBackend.create_service = create_service  # type: ignore[method-assign]
+    EC2ContainerServiceBackend.register_task_definition = register_task_definition  # type: ignore[method-assign]
     EC2ContainerServiceBackend.describe_services = describe_services  # type: ignore[method-assign]
     EC2ContainerServiceBackend.update_service = update_service  # type: ignore[method-assign]

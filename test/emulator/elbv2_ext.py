@@ -5,30 +5,94 @@
 * CreateLoadBalancer with a name already in use: AWS answers the existing load balancer when
   the settings are the same (the call is idempotent) and `DuplicateLoadBalancerName`
   otherwise. moto created a second load balancer with the same name.
+* One subnet per Availability Zone. CreateLoadBalancer and SetSubnets given two subnets of one
+  zone: `InvalidConfigurationRequest: A load balancer cannot be attached to multiple subnets in
+  the same Availability Zone` (ELBv2 API reference, CreateLoadBalancer/SetSubnets `Subnets`:
+  "You can specify only one subnet per Availability Zone"; the message is the one AWS answers,
+  quoted in e.g. docker/compose-cli#921, robertdebock/terraform-aws-vault#5). moto accepted it on
+  CreateLoadBalancer and answered `SubnetNotFound` on SetSubnets. SetSubnets also stops asking a
+  network load balancer for two zones (only application load balancers need two: API reference).
+* Listeners per load balancer: 50 ("Quotas for your Network Load Balancers": 50, not
+  adjustable; ALB: 50 by default). The 51st CreateListener: `TooManyListeners` (message from
+  the API model's TooManyListenersException doc; AWS's own wording is unconfirmed). moto had
+  no limit.
+* `load_balancing.cross_zone.enabled`: AWS defaults it to "true" for application load
+  balancers and "false" for network (and gateway) load balancers (ELB docs, "Cross-zone load
+  balancing"). moto answered "false" for every type; ALBs now start at "true". moto already
+  accepts the attribute in ModifyLoadBalancerAttributes for both types.
+
+Tag limits (50 per resource) are in tag_limits_ext.py.
 """
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
-from moto.elbv2.exceptions import DuplicateLoadBalancerName
-from moto.elbv2.models import ELBv2Backend
+from moto.elbv2.exceptions import (
+    DuplicateLoadBalancerName,
+    ELBClientError,
+    LoadBalancerNotFoundError,
+    SubnetNotFoundError,
+)
+from moto.elbv2.models import AvailabilityZone, ELBv2Backend
 
 import control
 
+LISTENERS_PER_LOAD_BALANCER = 50
+
+
+class InvalidConfigurationRequest(ELBClientError):
+    def __init__(self, message: str) -> None:
+        super().__init__("InvalidConfigurationRequest", message)
+
+
+class TooManyListeners(ELBClientError):
+    code = "TooManyListeners"
+    message = "You've reached the limit on the number of listeners per load balancer."
+
+
+def _subnets_one_per_zone(self: ELBv2Backend, subnet_ids: list[str]) -> list[Any]:
+    """The subnets, refusing unknown ones and two subnets of one Availability Zone."""
+    subnets, zones = [], set()
+    for subnet_id in subnet_ids:
+        try:
+            subnet = self.ec2_backend.get_subnet(subnet_id)
+        except Exception:
+            raise SubnetNotFoundError()
+        if subnet.availability_zone in zones:
+            raise InvalidConfigurationRequest(
+                "A load balancer cannot be attached to multiple subnets in the same Availability Zone"
+            )
+        zones.add(subnet.availability_zone)
+        subnets.append(subnet)
+    return subnets
+
+
+def _mapped_subnet_ids(subnet_ids: list[str] | None, subnet_mappings: list[dict[str, Any]] | None) -> list[str]:
+    return list(subnet_ids or []) + [m["SubnetId"] for m in subnet_mappings or []]
+
+
 _original_create_load_balancer = ELBv2Backend.create_load_balancer
+_CREATE_LOAD_BALANCER = inspect.signature(_original_create_load_balancer)
 
 
 def create_load_balancer(self: ELBv2Backend, name: str, *args: Any, **kwargs: Any) -> Any:
     with control.LOCK:
-        lb_type = kwargs.get("loadbalancer_type") or "application"
-        scheme = kwargs.get("scheme") or "internet-facing"
+        call = _CREATE_LOAD_BALANCER.bind(self, name, *args, **kwargs)
+        call.apply_defaults()
+        params = call.arguments
+        _subnets_one_per_zone(self, _mapped_subnet_ids(params["subnet_ids"], params["subnet_mappings"]))
+        lb_type = params["loadbalancer_type"] or "application"
+        scheme = params["scheme"] or "internet-facing"
         for existing in self.load_balancers.values():
             if existing.name == name:
                 if existing.type == lb_type and (existing.scheme or "internet-facing") == scheme:
                     return existing
                 raise DuplicateLoadBalancerName()
         lb = _original_create_load_balancer(self, name, *args, **kwargs)
+        if lb.type == "application":
+            lb.attrs["load_balancing.cross_zone.enabled"] = "true"
         if lb.type == "network" and ":loadbalancer/app/" in lb.arn:
             old_arn = lb.arn
             new_arn = old_arn.replace(":loadbalancer/app/", ":loadbalancer/net/")
@@ -42,5 +106,34 @@ def create_load_balancer(self: ELBv2Backend, name: str, *args: Any, **kwargs: An
         return lb
 
 
+def set_subnets(
+    self: ELBv2Backend, arn: str, subnets: list[str], subnet_mappings: list[dict[str, Any]]
+) -> list[AvailabilityZone]:
+    with control.LOCK:
+        balancer = self.load_balancers.get(arn)
+        if balancer is None:
+            raise LoadBalancerNotFoundError()
+        subnet_objects = _subnets_one_per_zone(self, _mapped_subnet_ids(subnets, subnet_mappings))
+        if balancer.type == "application" and len(subnet_objects) < 2:
+            # moto's message, kept; AWS: "[Application Load Balancers] You must specify subnets
+            # from at least two Availability Zones."
+            raise InvalidConfigurationRequest("More than 1 availability zone must be specified")
+        balancer.subnets = subnet_objects
+        return [AvailabilityZone(subnet) for subnet in subnet_objects]
+
+
+_original_create_listener = ELBv2Backend.create_listener
+
+
+def create_listener(self: ELBv2Backend, load_balancer_arn: str, *args: Any, **kwargs: Any) -> Any:
+    with control.LOCK:
+        balancer = self.load_balancers.get(load_balancer_arn)
+        if balancer is not None and len(balancer.listeners) >= LISTENERS_PER_LOAD_BALANCER:
+            raise TooManyListeners()
+        return _original_create_listener(self, load_balancer_arn, *args, **kwargs)
+
+
 def install() -> None:
     ELBv2Backend.create_load_balancer = create_load_balancer  # type: ignore[method-assign]
+    ELBv2Backend.set_subnets = set_subnets  # type: ignore[method-assign]
+    ELBv2Backend.create_listener = create_listener  # type: ignore[method-assign]

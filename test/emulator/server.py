@@ -5,8 +5,9 @@
 
 It serves everything `moto_server` serves (all services on one port, `/moto-api/...`), and:
 
-* patches moto's CodeDeploy, ECS and ELBv2 at import time (codedeploy_ext.py, ecs_ext.py,
-  elbv2_ext.py);
+* patches moto's CodeDeploy, ECS, ELBv2 and EC2 at import time (codedeploy_ext.py, ecs_ext.py,
+  elbv2_ext.py, ec2_ext.py), and makes ELBv2, ECS, CloudWatch Logs and CodeDeploy refuse more
+  than 50 tags per resource (tag_limits_ext.py);
 * serves the control API under `/converge-emulator/` (see control.py);
 * makes `POST /moto-api/reset` also reset the extensions' own state;
 * prints `CONVERGE_EMULATOR_READY port=<port> endpoint=<url>` on stdout once it accepts
@@ -74,13 +75,17 @@ def build_app() -> object:
 
     import codedeploy_ext
     import control
+    import ec2_ext
     import ecs_ext
     import elbv2_ext
+    import tag_limits_ext
     from moto.moto_api._internal.models import MotoAPIBackend
 
     codedeploy_ext.install()
     ecs_ext.install()
     elbv2_ext.install()
+    ec2_ext.install()
+    tag_limits_ext.install()  # last: it wraps the handlers the others put in place
 
     # moto's reset rebuilds every backend; also put the extensions back to their start state.
     original_reset = MotoAPIBackend.reset

@@ -33,4 +33,23 @@ describe('runEngine: a terminal error waits for a new spec, a transient one back
     await runEngine(options, { ...apply, graph });
     expect(cloud.writes).toHaveLength(2);
   });
+
+  it('a write refused for eventual consistency right after a create is tried again within the cycle', async () => {
+    const { cloud, engine, logs } = engineSetup();
+    const options = { ...engine, consistencyRetry: { attempts: 3, delayMs: 1 } };
+    const notYet = awsError('InvalidGroup.NotFound', 400);
+    const result = await runEngine(options, { ...apply, graph: [res('log-group', 'a', { value: 1, fail: notYet, failTimes: 2 })] });
+    expect(cloud.writes).toEqual(['create log-group/a', 'create log-group/a', 'create log-group/a']);
+    expect(result.resources[0]?.state).toBe('InSync');
+    expect(logs.ofEvent('retry')).toHaveLength(2);
+    const stillMissing = await runEngine(options, { ...apply, graph: [res('log-group', 'b', { value: 1, fail: notYet })] });
+    expect(stillMissing.resources[0]?.state).toBe('Failed');
+    expect(cloud.writes.filter((w) => w.endsWith('log-group/b'))).toHaveLength(3);
+  });
+
+  it('does not retry other refusals within the cycle', async () => {
+    const { cloud, engine } = engineSetup();
+    await runEngine({ ...engine, consistencyRetry: { attempts: 3, delayMs: 1 } }, { ...apply, graph: [res('log-group', 'a', { value: 1, fail: awsError('InvalidParameterException', 400) })] });
+    expect(cloud.writes).toEqual(['create log-group/a']);
+  });
 });

@@ -8,8 +8,9 @@ import { captureLogs } from '../../support/log-capture.js';
 
 export interface FakeSpec {
   value: unknown;
-  /** apply throws this error. */
+  /** apply throws this error (the first `failTimes` attempts only, when set). */
   fail?: Error;
+  failTimes?: number;
 }
 
 export interface FakeResource {
@@ -23,6 +24,7 @@ export class FakeCloud {
   readonly writes: string[] = [];
   /** Tags as a process cache saw them (the engine must confirm them before writing). */
   readonly tagCache = new Map<string, TagMap>();
+  private readonly attempts = new Map<string, number>();
 
   put(id: string, value: unknown, tags: TagMap = { [OWNERSHIP_TAG_ENVIRONMENT]: 'shop' }): void {
     this.resources.set(id, { value, tags: { ...tags } });
@@ -52,7 +54,9 @@ export class FakeCloud {
       },
       apply: (desired, change, ctx) => {
         this.writes.push(`${change.action} ${desired.id}`);
-        if (desired.spec.fail) return Promise.reject(desired.spec.fail);
+        const attempt = (this.attempts.get(desired.id) ?? 0) + 1;
+        this.attempts.set(desired.id, attempt);
+        if (desired.spec.fail && (desired.spec.failTimes === undefined || attempt <= desired.spec.failTimes)) return Promise.reject(desired.spec.fail);
         const existing = this.resources.get(desired.id);
         this.resources.set(desired.id, { value: desired.spec.value, tags: change.action === 'create' ? { ...ctx.tags } : (existing?.tags ?? {}) });
         return Promise.resolve({ id: desired.id });

@@ -25,6 +25,7 @@ export function liveLoadBalancer(overrides: Partial<LiveLoadBalancer> = {}): Liv
     canonicalHostedZoneId: 'Z35SXDOTRQ7X7K',
     state: 'active',
     subnets: ['subnet-b', 'subnet-a'],
+    subnetZones: { 'subnet-a': 'us-east-1a', 'subnet-b': 'us-east-1b' },
     securityGroups: ['sg-alb'],
     ...overrides,
   };

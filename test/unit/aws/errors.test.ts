@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { classifyAwsError, isAccessDenied, isEventuallyConsistent, isTerminalAwsError } from '../../../src/aws/errors.js';
+
+const err = (name: string, status?: number, message = `${name}: no`): Error => Object.assign(new Error(message), { name, ...(status === undefined ? {} : { $metadata: { httpStatusCode: status } }) });
+
+describe('AWS error classification', () => {
+  it.each([
+    ['DuplicateLoadBalancerNameException', 'conflict'],
+    ['DuplicateTargetGroupNameException', 'conflict'],
+    ['DuplicateListenerException', 'conflict'],
+    ['ResourceAlreadyExistsException', 'conflict'],
+    ['DeploymentLimitExceededException', 'conflict'],
+    ['LoadBalancerNotFoundException', 'not-found'],
+    ['TargetGroupNotFoundException', 'not-found'],
+    ['ServiceNotFoundException', 'not-found'],
+    ['ThrottlingException', 'transient'],
+    ['RequestInProgressException', 'not-ready'],
+    ['InvalidParameterException', 'terminal'],
+    ['TooManyTagsException', 'terminal'],
+  ])('%s is %s (names as the SDK v3 surfaces them)', (name, expected) => {
+    expect(classifyAwsError(err(name, 400))).toBe(expected);
+  });
+
+  it('a 4xx refusal is terminal; a 5xx, or an error without an HTTP status (converge\'s own), is not', () => {
+    expect(isTerminalAwsError(err('InvalidParameterException', 400))).toBe(true);
+    expect(isTerminalAwsError(err('InternalError', 500))).toBe(false);
+    expect(isTerminalAwsError(new Error('cannot tell who owns it'))).toBe(false);
+  });
+
+  it('tells eventual consistency right after a create from a real refusal', () => {
+    expect(isEventuallyConsistent(err('InvalidGroup.NotFound', 400))).toBe(true);
+    expect(isEventuallyConsistent(err('InvalidParameterException', 400, 'The target group with targetGroupArn arn:aws:... does not have an associated load balancer.'))).toBe(true);
+    expect(isEventuallyConsistent(err('InvalidParameterException', 400, 'Invalid cpu value'))).toBe(false);
+  });
+
+  it('recognises access denied as the services spell it', () => {
+    for (const name of ['AccessDeniedException', 'AccessDenied', 'UnauthorizedOperation']) expect(isAccessDenied(err(name, 403))).toBe(true);
+    expect(isAccessDenied(err('ThrottlingException', 400))).toBe(false);
+  });
+});
