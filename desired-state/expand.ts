@@ -14,7 +14,11 @@ import { desiredAlbSecurityGroup, desiredNlbSecurityGroup, desiredTaskSecurityGr
 import { desiredTargetGroups } from './expansion/target-group.js';
 import { desiredTaskDefinition } from './expansion/task-definition.js';
 import { environmentNames, NameError, workloadNames, type EnvironmentNames } from './naming.js';
-import type { ResolvedNetwork } from './network.js';
+import { loadBalancerSubnets, type ResolvedNetwork, type ResolvedSubnet } from './network.js';
+
+/** The Availability Zone of each subnet whose zone is known. */
+const zonesOf = (subnets: readonly ResolvedSubnet[]): Record<string, string> =>
+  Object.fromEntries(subnets.filter((s) => s.availabilityZone !== '').map((s) => [s.id, s.availabilityZone]));
 import { allWorkloads, type DesiredState, type Workload } from './types.js';
 
 export { resourceId } from './graph.js';
@@ -85,8 +89,8 @@ function expandEnvironment(state: DesiredState, network: ResolvedNetwork, option
 function albResources({ state, network, names }: Scope, role: AlbRole): DesiredResource[] {
   const environment = state.environment;
   const securityGroup = desiredAlbSecurityGroup(environment, names, role, network.vpcId);
-  const publicSubnets = network.publicSubnets.map((subnet) => subnet.id);
-  const loadBalancer = desiredAlb({ environment, names, role, publicSubnets, securityGroupId: securityGroup.id });
+  const publicSubnets = loadBalancerSubnets(network.publicSubnets).subnets;
+  const loadBalancer = desiredAlb({ environment, names, role, publicSubnets, subnetZones: zonesOf(network.publicSubnets), securityGroupId: securityGroup.id });
   const certificate = desiredCertificate(environment, role, network);
   const validation = desiredValidationRecord(environment, role, network.zoneId, certificate.id);
   return [
@@ -102,8 +106,9 @@ function albResources({ state, network, names }: Scope, role: AlbRole): DesiredR
 function internalNlbResources({ state, network, names, gatewaySecurityGroupId }: Scope): DesiredResource[] {
   const environment = state.environment;
   const securityGroup = desiredNlbSecurityGroup({ environment, names, services: state.services, gatewaySecurityGroupId, vpcId: network.vpcId });
-  const privateSubnets = network.privateSubnets.map((subnet) => subnet.id);
-  return [securityGroup, desiredInternalNlb({ environment, names, privateSubnets, securityGroupId: securityGroup.id })];
+  // The NLB takes one private subnet per zone; the tasks (workloadResources) run in all of them.
+  const privateSubnets = loadBalancerSubnets(network.privateSubnets).subnets;
+  return [securityGroup, desiredInternalNlb({ environment, names, privateSubnets, subnetZones: zonesOf(network.privateSubnets), securityGroupId: securityGroup.id })];
 }
 
 /** Environment-wide resources every workload's resources reference. */

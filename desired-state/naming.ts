@@ -27,13 +27,28 @@ export function fitName(parts: readonly string[], max: number): string {
 }
 
 /** ELBv2 names: alphanumerics and hyphens, no leading/trailing hyphen, never `internal-...`. */
+// ELBv2: load balancer and target group names are alphanumerics and inner hyphens; a load balancer's never starts with "internal-" (CreateLoadBalancer/CreateTargetGroup Name; aws-facts.md section 9)
 export function checkElbName(name: string, what: string): string {
   if (!/^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/.test(name)) {
     throw new NameError(`${what} name "${name}" may hold only letters, digits and inner hyphens`);
   }
   if (name.toLowerCase().startsWith('internal-')) {
-    throw new NameError(`${what} name "${name}" must not start with "internal-" (an AWS rule); rename the Environment`);
+    throw new NameError(`${what} name "${name}" must not start with "internal-" (AWS reserves it: internal load balancers' DNS names start with it); rename the Environment`);
   }
+  return name;
+}
+
+// EC2: a security group name may not start with "sg-", the prefix of group ids (CreateSecurityGroup GroupName; aws-facts.md section 9)
+export function checkSecurityGroupName(name: string): string {
+  if (name.toLowerCase().startsWith('sg-')) {
+    throw new NameError(`security group name "${name}" must not start with "sg-" (AWS keeps that prefix for security group ids); rename the Environment`);
+  }
+  return name;
+}
+
+// CloudWatch Logs: a log group name may not start with "aws/", reserved for AWS's own groups (CreateLogGroup logGroupName; aws-facts.md section 9)
+export function checkLogGroupName(name: string): string {
+  if (name.startsWith('aws/')) throw new NameError(`log group name "${name}" must not start with "aws/" (reserved for AWS's own log groups)`);
   return name;
 }
 
@@ -57,24 +72,30 @@ export interface WorkloadNames {
   container: string;
 }
 
+/** Every name derived from the Environment's; throws NameError when AWS would refuse one. */
 export function environmentNames(env: string, clusterName: string): EnvironmentNames {
+  const albSecurityGroups = {
+    backend: checkSecurityGroupName(fitName([env, 'backend', 'alb'], NAME_LIMITS.securityGroup)),
+    frontend: checkSecurityGroupName(fitName([env, 'frontend', 'alb'], NAME_LIMITS.securityGroup)),
+  };
   return {
     cluster: clusterName,
     backendAlb: checkElbName(fitName([env, 'backend'], NAME_LIMITS.loadBalancer), 'backend ALB'),
     frontendAlb: checkElbName(fitName([env, 'frontend'], NAME_LIMITS.loadBalancer), 'frontend ALB'),
     internalNlb: checkElbName(fitName([env, 'services'], NAME_LIMITS.loadBalancer), 'internal NLB'),
-    albSecurityGroup: (role) => fitName([env, role, 'alb'], NAME_LIMITS.securityGroup),
-    nlbSecurityGroup: fitName([env, 'services', 'nlb'], NAME_LIMITS.securityGroup),
+    albSecurityGroup: (role) => albSecurityGroups[role],
+    nlbSecurityGroup: checkSecurityGroupName(fitName([env, 'services', 'nlb'], NAME_LIMITS.securityGroup)),
     codeDeployApp: fitName([env], NAME_LIMITS.codeDeploy),
   };
 }
 
+/** Every name derived for one workload; throws NameError when AWS would refuse one. */
 export function workloadNames(env: string, workload: string): WorkloadNames {
   return {
     service: fitName([env, workload], NAME_LIMITS.ecs),
     family: fitName([env, workload], NAME_LIMITS.ecs),
-    logGroup: `/ecs/${env}/${workload}`,
-    securityGroup: fitName([env, workload, 'tasks'], NAME_LIMITS.securityGroup),
+    logGroup: checkLogGroupName(`/ecs/${env}/${workload}`),
+    securityGroup: checkSecurityGroupName(fitName([env, workload, 'tasks'], NAME_LIMITS.securityGroup)),
     targetGroups: [
       checkElbName(fitName([env, workload, 'a'], NAME_LIMITS.targetGroup), 'target group'),
       checkElbName(fitName([env, workload, 'b'], NAME_LIMITS.targetGroup), 'target group'),

@@ -9,7 +9,9 @@ import { checkDocumentSet } from './parse/cross-document-rules.js';
 import { IssueList } from './parse/issue-list.js';
 import { environmentDefaults } from './parse/merge-defaults.js';
 import { checkMergedRules } from './parse/merged-rules.js';
+import { checkDerivedNames } from './parse/name-rules.js';
 import { readDocuments, sortFiles, type SourceFile } from './parse/read-files.js';
+import { checkTagCounts } from './parse/tag-rules.js';
 import type { DesiredState } from './types.js';
 
 export { formatPath, WHOLE_SOURCE } from './parse/issue-list.js';
@@ -20,6 +22,8 @@ export function parseDesiredState(files: SourceFile[], revision: string): Desire
   const documents = sortFiles(files).flatMap((file) => readDocuments(file, issues));
   const checked = documents.flatMap((doc) => checkDocument(doc, issues));
   checkDocumentSet(documents.length, checked, issues);
+  checkDerivedNames(checked, issues);
+  checkTagCounts(checked, issues);
   const defaults = environmentDefaults(checked);
   if (defaults) checkMergedRules(checked, defaults, issues);
   const state = defaults && assemble(checked, defaults, revision);

@@ -43,7 +43,7 @@ export interface LoadBalancerSpec {
   /** One subnet per Availability Zone (a load balancer takes no more). */
   subnets: string[];
   /** The Availability Zone of each subnet: an NLB changes the subnet of a zone in two steps. */
-  subnetZones?: Record<string, string>;
+  subnetZones: Record<string, string>;
   securityGroups: Resolvable<string>[];
   /**
    * Network load balancers only: cross-zone load balancing (off by default on an NLB, so a zone

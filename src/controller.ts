@@ -4,12 +4,14 @@ import { InvalidDesiredStateError, type DesiredStateIssue } from '../desired-sta
 import { expand } from '../desired-state/expand.js';
 import { parseDesiredState } from '../desired-state/parse.js';
 import type { ResolvedNetwork } from '../desired-state/network.js';
+import { checkDeploymentConfigs } from './source/deployment-configs.js';
 import { resolveNetwork } from './source/network.js';
 import { openSource, type DesiredStateSource } from './source/source.js';
 import type { DesiredState } from '../desired-state/types.js';
 import { registry as defaultRegistry } from '../reconcilers/registry.js';
 import { withCallScope } from './aws/call-counter.js';
 import { createAwsClients, destroyAwsClients, type AwsClientOptions, type AwsClients } from './aws/clients.js';
+import type { LiveDeploymentConfig } from './aws/codedeploy.js';
 import { BackoffTracker } from './engine/backoff.js';
 import { MapCache, runEngine, type CycleResult, type ResourceResult } from './engine/engine.js';
 import type { AnyReconciler } from './engine/types.js';
@@ -72,6 +74,7 @@ export class Controller {
   private lastValid?: ValidState;
   private invalidRevision?: { revision: string; issues: DesiredStateIssue[] };
   private network?: { key: string; value: ResolvedNetwork; at: number };
+  private readonly deploymentConfigs = new Map<string, LiveDeploymentConfig>();
 
   constructor(private readonly options: ControllerOptions) {
     this.sourceClients = createAwsClients(options.aws);
@@ -134,6 +137,7 @@ export class Controller {
     const env = state.environment;
     const key = stableStringify({ network: env.spec.network, dns: env.spec.dns, domains: env.spec.loadBalancers, region: env.spec.region });
     const ttl = this.options.networkTtlMs ?? 10 * 60_000;
+    await checkDeploymentConfigs(state, aws, this.deploymentConfigs);
     if (this.network && this.network.key === key && Date.now() - this.network.at < ttl) return this.network.value;
     const value = await resolveNetwork(env, aws);
     this.network = { key, value, at: Date.now() };

@@ -16,17 +16,18 @@ export interface AlbInputs {
   names: EnvironmentNames;
   role: AlbRole;
   publicSubnets: string[];
+  subnetZones: Record<string, string>;
   securityGroupId: string;
 }
 
 /** The internet-facing ALB in front of the Gateway (backend) or the Frontend. */
-export function desiredAlb({ environment, names, role, publicSubnets, securityGroupId }: AlbInputs): DesiredResource<LoadBalancerSpec> {
+export function desiredAlb({ environment, names, role, publicSubnets, subnetZones, securityGroupId }: AlbInputs): DesiredResource<LoadBalancerSpec> {
   const name = albName(names, role);
   return desiredResource<LoadBalancerSpec>(environment, {
     type: 'load-balancer',
     key: name,
     owner: environmentOwner(environment),
-    spec: { name, role, type: 'application', scheme: 'internet-facing', subnets: publicSubnets, securityGroups: [ref(securityGroupId, 'groupId')] },
+    spec: { name, role, type: 'application', scheme: 'internet-facing', subnets: publicSubnets, subnetZones, securityGroups: [ref(securityGroupId, 'groupId')] },
     dependsOn: [securityGroupId],
   });
 }
@@ -35,16 +36,18 @@ export interface InternalNlbInputs {
   environment: EnvironmentDocument;
   names: EnvironmentNames;
   privateSubnets: string[];
+  subnetZones: Record<string, string>;
   securityGroupId: string;
 }
 
 /** The internal NLB the gateway reaches every backend Service through, one listener port each. */
-export function desiredInternalNlb({ environment, names, privateSubnets, securityGroupId }: InternalNlbInputs): DesiredResource<LoadBalancerSpec> {
+export function desiredInternalNlb({ environment, names, privateSubnets, subnetZones, securityGroupId }: InternalNlbInputs): DesiredResource<LoadBalancerSpec> {
   return desiredResource<LoadBalancerSpec>(environment, {
     type: 'load-balancer',
     key: names.internalNlb,
     owner: environmentOwner(environment),
-    spec: { name: names.internalNlb, role: 'services', type: 'network', scheme: 'internal', subnets: privateSubnets, securityGroups: [ref(securityGroupId, 'groupId')] },
+    // Cross-zone on: an NLB node in a zone without a task of a service would drop the gateway's connections to it.
+    spec: { name: names.internalNlb, role: 'services', type: 'network', scheme: 'internal', subnets: privateSubnets, subnetZones, securityGroups: [ref(securityGroupId, 'groupId')], crossZone: true },
     dependsOn: [securityGroupId],
   });
 }

@@ -22,6 +22,7 @@ export function checkMergedRules(checked: readonly CheckedDocument[], defaults: 
     if (c.kind === 'Service') checkServiceDeployment(ownDeployment, defaults.deployment, c.doc, issues);
   }
   checkCodeDeployRole(checked, defaults, issues);
+  checkGatewayTaskRole(checked, issues);
 }
 
 function rawSpec(doc: RawDocument): Record<string, unknown> | undefined {
@@ -75,6 +76,28 @@ function checkCodeDeployRole(checked: readonly CheckedDocument[], defaults: Envi
     environment.doc,
     'spec.iam.codeDeployRoleArn',
     `required: ${workloads.join(', ')} ${verb} blue/green through CodeDeploy, which needs a service role trusted by codedeploy.amazonaws.com (AWSCodeDeployRoleForECS)`,
+  );
+}
+
+/**
+ * The Gateway's config-loader init container copies the KrakenD configuration from S3 with the
+ * task role: without one it cannot, and KrakenD never starts.
+ */
+// S3: GetObject on a private bucket needs credentials, which an ECS task has only through its task role (ECS developer guide, "Task IAM role")
+function checkGatewayTaskRole(checked: readonly CheckedDocument[], issues: IssueList): void {
+  const environment = checked.find((c) => c.kind === 'Environment');
+  const gateway = checked.find((c) => c.kind === 'Gateway');
+  if (!environment || !gateway) return;
+  const environmentSpec = rawSpec(environment.doc);
+  const gatewaySpec = rawSpec(gateway.doc);
+  // Only roles left out count: an iam or spec that is not a mapping, or a malformed role, is reported where it is.
+  if (!environmentSpec || !gatewaySpec || gatewaySpec.taskRoleArn !== undefined) return;
+  const environmentIam = environmentSpec.iam;
+  if (environmentIam !== undefined && (!isPlainObject(environmentIam) || environmentIam.taskRoleArn !== undefined)) return;
+  issues.add(
+    gateway.doc,
+    'spec.taskRoleArn',
+    `required: the Gateway's config-loader init container reads the KrakenD configuration from S3 (s3:GetObject on the artifacts prefix) with the task role; set spec.taskRoleArn here, or spec.iam.taskRoleArn on the Environment (${environment.doc.label} in ${environment.doc.origin.file}) as the default of every workload`,
   );
 }
 

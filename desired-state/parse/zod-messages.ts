@@ -19,6 +19,8 @@ export const errorMap: z.core.$ZodErrorMap = (issue) => {
     case 'invalid_type': {
       const expected = EXPECTED[issue.expected] ?? issue.expected;
       if (issue.input === undefined) return `required field is missing (expected ${expected})`;
+      // zod refuses Infinity and NaN as numbers; YAML reads .inf, .nan and a number too large for a double (1e400) as them, JSON.parse reads 1e400 as Infinity
+      if ((issue.expected === 'number' || issue.expected === 'int') && typeof issue.input === 'number') return nonFiniteMessage(issue.input);
       return `expected ${expected}, got ${describeValue(issue.input)}`;
     }
     case 'invalid_value':
@@ -31,6 +33,11 @@ export const errorMap: z.core.$ZodErrorMap = (issue) => {
       return undefined;
   }
 };
+
+function nonFiniteMessage(value: number): string {
+  const read = Number.isNaN(value) ? 'NaN (.nan in YAML)' : `${String(value)} (.inf, or a number too large to hold such as 1e400)`;
+  return `must be a finite number, got ${read}`;
+}
 
 export function addZodIssues(error: z.ZodError, doc: RawDocument, prefix: readonly PropertyKey[], issues: IssueList): void {
   for (const issue of error.issues) issues.add(doc, formatPath([...prefix, ...issue.path]), issue.message);

@@ -1,5 +1,6 @@
 /** What every document has around its spec: apiVersion, kind and metadata (name and labels). */
 import { z } from 'zod';
+import { TAG_LIMITS } from '../tags.js';
 import { DOCUMENT_KINDS } from '../types.js';
 import { closestName } from './closest-name.js';
 import { onObjects, strictObject } from './field-rules.js';
@@ -9,8 +10,6 @@ export const API_VERSION = 'converge/v1';
 
 export const NAME_PATTERN = /^[a-z][a-z0-9-]*[a-z0-9]$/;
 export const MAX_NAME_LENGTH = 40;
-/** converge adds converge:environment and converge:resource to AWS's 50 tags per resource. */
-export const MAX_LABELS = 48;
 
 export const nameSchema = z.string().refine((name) => name.length <= MAX_NAME_LENGTH && NAME_PATTERN.test(name), {
   error: (issue) =>
@@ -20,8 +19,9 @@ export const nameSchema = z.string().refine((name) => name.length <= MAX_NAME_LE
 const TAG_CHARACTERS = /^[\p{L}\p{N}\p{Zs}+\-=._:/@]*$/u;
 const TAG_CHARACTER_TEXT = 'letters, digits, spaces and + - = . _ : / @';
 
+// AWS tags: key 1-127 and value at most 255 characters, the strictest of ECS, EC2 and ELBv2 (aws-facts.md section 9, "Tags: ELBv2").
 function labelKeyProblem(key: string): string | undefined {
-  if (key.length < 1 || key.length > 128) return `label key ${quote(key)} must be 1 to 128 characters (an AWS tag key)`;
+  if (key.length < 1 || key.length > TAG_LIMITS.keyLength) return `label key ${quote(key)} must be 1 to ${TAG_LIMITS.keyLength} characters (an AWS tag key)`;
   if (!TAG_CHARACTERS.test(key)) return `label key ${quote(key)} may only contain ${TAG_CHARACTER_TEXT} (an AWS tag key)`;
   const lower = key.toLowerCase();
   if (lower.startsWith('aws:')) return `label key ${quote(key)} may not start with "aws:" (reserved by AWS)`;
@@ -30,18 +30,15 @@ function labelKeyProblem(key: string): string | undefined {
 }
 
 function labelValueProblem(key: string, value: string): string | undefined {
-  if (value.length > 256) return `the value of label ${quote(key)} must be at most 256 characters (an AWS tag value)`;
+  if (value.length > TAG_LIMITS.valueLength) return `the value of label ${quote(key)} must be at most ${TAG_LIMITS.valueLength} characters (an AWS tag value)`;
   if (!TAG_CHARACTERS.test(value)) return `the value of label ${quote(key)} may only contain ${TAG_CHARACTER_TEXT} (an AWS tag value)`;
   return undefined;
 }
 
+/** Each label on its own; how many fit, with the Environment's and converge's tags, is parse/tag-rules.ts. */
 const labelsSchema = z.record(z.string(), z.string()).superRefine(
   (labels, ctx) => {
-    const entries = Object.entries(labels);
-    if (entries.length > MAX_LABELS) {
-      ctx.addIssue({ code: 'custom', message: `at most ${MAX_LABELS} labels (AWS allows 50 tags and converge adds 2), got ${entries.length}`, input: undefined });
-    }
-    for (const [key, value] of entries) {
+    for (const [key, value] of Object.entries(labels)) {
       const problem = labelKeyProblem(key) ?? (typeof value === 'string' ? labelValueProblem(key, value) : undefined);
       if (problem) ctx.addIssue({ code: 'custom', path: [key], message: problem, input: undefined });
     }

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { fullDeploymentSchema } from './deployment.js';
 import { fieldsValid, nonEmptyString, onLists, onObjects, patternString, strictObject, uniqueItems } from './field-rules.js';
 import { fullHealthCheckSchema } from './health-check.js';
-import { DEFAULT_LOG_RETENTION_DAYS, logRetentionSchema, roleArnSchema } from './shared-fields.js';
+import { DEFAULT_LOG_RETENTION_DAYS, logRetentionSchema, requiredRoleArnSchema, roleArnSchema } from './shared-fields.js';
 import { quote } from './values.js';
 
 export const DEFAULT_INGRESS_CIDRS: readonly string[] = ['0.0.0.0/0'];
@@ -147,10 +147,14 @@ export const environmentSpecSchema = strictObject({
   defaults: environmentDefaultsSchema.prefault({}),
   reconcile: strictObject({ selfHeal: z.boolean().default(true), prune: z.boolean().default(false) }).prefault({}),
   iam: strictObject({
-    executionRoleArn: roleArnSchema.optional(),
+    // ECS: a Fargate task needs an execution role for the awslogs driver every workload uses, and for secrets (ECS developer guide, "Task execution IAM role")
+    executionRoleArn: requiredRoleArnSchema(
+      'required: the task execution role, which Fargate needs to send the logs of every workload to CloudWatch (awslogs driver) and to read secrets; ECS refuses such task definitions without it',
+    ),
     taskRoleArn: roleArnSchema.optional(),
     codeDeployRoleArn: roleArnSchema.optional(),
-  }).prefault({}),
+    // A missing iam reads as an empty one, so that the missing execution role is named at its own path.
+  }).prefault({} as { executionRoleArn: string }),
 }).superRefine(checkLoadBalancers, onObjects);
 
 export type EnvironmentSpecInput = z.output<typeof environmentSpecSchema>;

@@ -13,4 +13,10 @@ export const logRetentionSchema = z.number().refine((days) => (LOG_RETENTION_DAY
 });
 
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[A-Za-z0-9+=,.@_/-]{1,512}$/;
-export const roleArnSchema = patternString(ROLE_ARN, () => 'must be an IAM role ARN like arn:aws:iam::123456789012:role/my-role');
+const ROLE_ARN_TEXT = 'must be an IAM role ARN like arn:aws:iam::123456789012:role/my-role';
+export const roleArnSchema = patternString(ROLE_ARN, () => ROLE_ARN_TEXT);
+
+/** A role the document must name; `whenMissing` says why it is needed. */
+export function requiredRoleArnSchema(whenMissing: string) {
+  return z.string({ error: (issue) => (issue.input === undefined ? whenMissing : undefined) }).refine((value) => ROLE_ARN.test(value), { error: ROLE_ARN_TEXT });
+}

@@ -6,6 +6,7 @@ import {
   CreateDeploymentGroupCommand,
   DeleteDeploymentGroupCommand,
   GetApplicationCommand,
+  GetDeploymentConfigCommand,
   ListDeploymentsCommand,
   ListTagsForResourceCommand,
   TagResourceCommand,
@@ -187,4 +188,23 @@ export async function listTags(cd: CodeDeployClient, arn: string): Promise<TagMa
 
 export async function tagResource(cd: CodeDeployClient, arn: string, tags: TagMap): Promise<void> {
   await cd.send(new TagResourceCommand({ ResourceArn: arn, Tags: toKeyValueTags(tags) }));
+}
+
+/** What converge needs of a deployment config: how it shifts traffic. `undefined`: no such config. */
+export interface LiveDeploymentConfig {
+  name: string;
+  computePlatform?: string;
+  /** `AllAtOnce`, `TimeBasedCanary` or `TimeBasedLinear` (ECS configs). */
+  trafficRouting?: string;
+}
+
+export async function getDeploymentConfig(cd: CodeDeployClient, name: string): Promise<LiveDeploymentConfig | undefined> {
+  try {
+    const res = await cd.send(new GetDeploymentConfigCommand({ deploymentConfigName: name }));
+    const info = res.deploymentConfigInfo;
+    return { name, computePlatform: info?.computePlatform, trafficRouting: info?.trafficRoutingConfig?.type };
+  } catch (error) {
+    if (isNotFound(error) || awsErrorName(error) === 'DeploymentConfigDoesNotExistException') return undefined;
+    throw error;
+  }
 }

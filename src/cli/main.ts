@@ -19,6 +19,7 @@ Usage:
                                                    the daemon; exits 0 on SIGTERM after in-flight calls
   converge gateway render [--source SRC] [--nlb-dns NAME]
                                                    print the KrakenD configuration the desired state generates
+  converge iam-policy [--source SRC]               print the least-privilege IAM policy for converge's task role
 
 SRC is s3://bucket/prefix or a local folder. Flags also read CONVERGE_SOURCE, CONVERGE_INTERVAL,
 CONVERGE_LISTEN, CONVERGE_TRIGGER_TOKEN (or CONVERGE_TRIGGER_TOKEN_FILE), CONVERGE_LOG_LEVEL.
@@ -59,6 +60,10 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
       case 'gateway': {
         const { gatewayCommand } = await import('./gateway.js');
         return await gatewayCommand(rest, io);
+      }
+      case 'iam-policy': {
+        const { iamPolicyCommand } = await import('./iam-policy.js');
+        return await iamPolicyCommand(rest, io);
       }
       default:
         throw new UsageError(`unknown command "${command}"`);

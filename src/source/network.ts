@@ -2,7 +2,7 @@
 import type { AwsClients } from '../aws/clients.js';
 import { findSubnets, findVpcs, findZonesByName, getZone, type LiveSubnet } from '../aws/network.js';
 import { InvalidDesiredStateError, type DesiredStateIssue } from '../../desired-state/errors.js';
-import type { ResolvedNetwork } from '../../desired-state/network.js';
+import { loadBalancerSubnets, type ResolvedNetwork, type ResolvedSubnet } from '../../desired-state/network.js';
 import type { AwsRef, EnvironmentDocument } from '../../desired-state/types.js';
 
 const refLabel = (ref: AwsRef): string => ('id' in ref ? `id "${ref.id}"` : `Name tag "${ref.name}"`);
@@ -42,8 +42,20 @@ export async function resolveNetwork(env: EnvironmentDocument, aws: Pick<AwsClie
     else return matches[0];
     return undefined;
   };
-  const privateSubnets = network.privateSubnets.map((r, i) => pick(r, `spec.network.privateSubnets[${i}]`));
-  const publicSubnets = network.publicSubnets.map((r, i) => pick(r, `spec.network.publicSubnets[${i}]`));
+  const pickAll = (refs: readonly AwsRef[], field: string): (LiveSubnet | undefined)[] => {
+    const firstAt = new Map<string, number>();
+    return refs.map((r, i) => {
+      const subnet = pick(r, `${field}[${i}]`);
+      if (!subnet) return undefined;
+      // One id and one Name tag may name the same subnet, which the schema cannot see.
+      const first = firstAt.get(subnet.id);
+      if (first !== undefined) at(`${field}[${i}]`, `subnet ${subnet.id} (${refLabel(r)}) is already listed as ${field}[${first}]`);
+      else firstAt.set(subnet.id, i);
+      return subnet;
+    });
+  };
+  const privateSubnets = pickAll(network.privateSubnets, 'spec.network.privateSubnets');
+  const publicSubnets = pickAll(network.publicSubnets, 'spec.network.publicSubnets');
 
   const zone = 'zoneId' in dns ? await getZone(aws.route53, dns.zoneId) : await pickZone(aws, dns.zone, at);
   if ('zoneId' in dns && !zone) at('spec.dns.zoneId', `no hosted zone has id "${dns.zoneId}"`);
@@ -51,12 +63,15 @@ export async function resolveNetwork(env: EnvironmentDocument, aws: Pick<AwsClie
   const warnings: string[] = [];
   const resolvedPublic = publicSubnets.filter((s): s is LiveSubnet => s !== undefined);
   const resolvedPrivate = privateSubnets.filter((s): s is LiveSubnet => s !== undefined);
-  if (resolvedPublic.length === publicSubnets.length && new Set(resolvedPublic.map((s) => s.availabilityZone)).size < 2) {
-    at('spec.network.publicSubnets', 'the public subnets must span at least two availability zones (an ALB needs two)');
+  const publicZones = [...new Set(resolvedPublic.map((s) => s.availabilityZone))];
+  // ELBv2: an Application Load Balancer needs subnets in at least two Availability Zones (ELBv2 API reference, CreateLoadBalancer "Subnets")
+  if (resolvedPublic.length === publicSubnets.length && publicZones.length < 2) {
+    at('spec.network.publicSubnets', `the public subnets are all in ${publicZones.join(', ') || 'one availability zone'}: an ALB needs subnets in at least two availability zones; add a subnet of another zone`);
   }
   if (resolvedPrivate.length === privateSubnets.length && new Set(resolvedPrivate.map((s) => s.availabilityZone)).size < 2) {
     warnings.push('the private subnets are all in one availability zone: tasks will not survive the loss of that zone');
   }
+  warnings.push(...zoneChoiceWarnings('public', toResolved(resolvedPublic)), ...zoneChoiceWarnings('private', toResolved(resolvedPrivate)));
   if (zone) {
     for (const role of ['backend', 'frontend'] as const) {
       const domain = env.spec.loadBalancers[role].domain;
@@ -70,12 +85,28 @@ export async function resolveNetwork(env: EnvironmentDocument, aws: Pick<AwsClie
   return {
     vpcId: vpc.id,
     vpcCidr: vpc.cidr,
-    privateSubnets: resolvedPrivate.map((s) => ({ id: s.id, availabilityZone: s.availabilityZone })),
-    publicSubnets: resolvedPublic.map((s) => ({ id: s.id, availabilityZone: s.availabilityZone })),
+    privateSubnets: toResolved(resolvedPrivate),
+    publicSubnets: toResolved(resolvedPublic),
     zoneId: zone.id,
     zoneName: zone.name,
     warnings,
   };
+}
+
+function toResolved(subnets: readonly LiveSubnet[]): ResolvedSubnet[] {
+  return subnets.map((s) => ({ id: s.id, availabilityZone: s.availabilityZone }));
+}
+
+/** Where a load balancer, taking one subnet per zone, leaves listed subnets out (expansion decides: the first listed). */
+function zoneChoiceWarnings(list: 'public' | 'private', subnets: readonly ResolvedSubnet[]): string[] {
+  return loadBalancerSubnets(subnets).choices.map(({ zone, kept, leftOut }) => {
+    const one = leftOut.length === 1;
+    const rest =
+      list === 'public'
+        ? `the ALBs use ${kept} (listed first; a load balancer takes one subnet per zone); ${leftOut.join(', ')} ${one ? 'is' : 'are'} not used`
+        : `the internal NLB uses ${kept} (listed first; a load balancer takes one subnet per zone); ${leftOut.join(', ')} ${one ? 'serves' : 'serve'} tasks only`;
+    return `spec.network.${list}Subnets, zone ${zone}: ${rest}`;
+  });
 }
 
 async function pickZone(

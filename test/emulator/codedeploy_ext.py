@@ -10,7 +10,8 @@ numbers for `Timestamp` members of this JSON protocol), and many operations are 
   the botocore model and timestamps are epoch seconds;
 * added operations: BatchGetDeploymentGroups, UpdateDeploymentGroup, DeleteDeploymentGroup,
   DeleteApplication, StopDeployment, ContinueDeployment, ListDeploymentTargets,
-  GetDeploymentConfig (predefined configurations only);
+  GetDeploymentConfig (predefined configurations, and custom ones CreateDeploymentConfig made);
+  CreateDeploymentConfig (ECS traffic routing);
 * one active deployment per deployment group (DeploymentLimitExceededException);
 * deployments progress one step each time they are read (GetDeployment, BatchGetDeployments,
   ListDeployments): Created -> InProgress -> Succeeded/Failed. The number of reads is
@@ -1307,12 +1308,38 @@ def _target_status(d: Deployment) -> str:
     }[d.status]
 
 
+def _custom_configs(self: CodeDeployBackend) -> dict[str, dict[str, Any]]:
+    if not hasattr(self, "_converge_custom_configs"):
+        self._converge_custom_configs = {}  # type: ignore[attr-defined]
+    return self._converge_custom_configs  # type: ignore[attr-defined,no-any-return]
+
+
+def create_deployment_config(
+    self: CodeDeployBackend, name: str | None, compute_platform: str | None, traffic_routing: dict[str, Any] | None
+) -> str:
+    """CreateDeploymentConfig (ECS traffic routing only): a custom config, as GetDeploymentConfig then answers it."""
+    if not name:
+        raise CodeDeployError(
+            "DeploymentConfigNameRequiredException", "The deployment configuration name was not specified."
+        )
+    custom = _custom_configs(self)
+    if name in custom or name in PREDEFINED_CONFIGS:
+        raise CodeDeployError(
+            "DeploymentConfigAlreadyExistsException",
+            f"A deployment configuration with the name {name} already exists with the applicable IAM user or AWS account.",
+        )
+    config = _config(name, compute_platform or "Server", trafficRoutingConfig=traffic_routing)
+    config["createTime"] = datetime.now(timezone.utc)
+    custom[name] = _drop_none(config)
+    return str(config["deploymentConfigId"])
+
+
 def get_deployment_config(self: CodeDeployBackend, name: str | None) -> dict[str, Any]:
     if not name:
         raise CodeDeployError(
             "DeploymentConfigNameRequiredException", "The deployment configuration name was not specified."
         )
-    config = PREDEFINED_CONFIGS.get(name)
+    config = PREDEFINED_CONFIGS.get(name) or _custom_configs(self).get(name)
     if config is None:
         raise CodeDeployError(
             "DeploymentConfigDoesNotExistException",
@@ -1482,6 +1509,15 @@ def _r_list_deployment_targets(self: CodeDeployResponse) -> ActionResult:
     return ActionResult({"targetIds": ids})
 
 
+def _r_create_deployment_config(self: CodeDeployResponse) -> ActionResult:
+    config_id = self.codedeploy_backend.create_deployment_config(
+        self._get_param("deploymentConfigName"),
+        self._get_param("computePlatform"),
+        self._get_param("trafficRoutingConfig"),
+    )
+    return ActionResult({"deploymentConfigId": config_id})
+
+
 def _r_get_deployment_config(self: CodeDeployResponse) -> ActionResult:
     config = self.codedeploy_backend.get_deployment_config(self._get_param("deploymentConfigName"))
     return ActionResult({"deploymentConfigInfo": config})
@@ -1522,6 +1558,7 @@ _BACKEND_METHODS = {
     "continue_deployment": continue_deployment,
     "list_deployment_targets": list_deployment_targets,
     "get_deployment_config": get_deployment_config,
+    "create_deployment_config": create_deployment_config,
 }
 
 # Response method names are the snake_case operation names moto dispatches on.
@@ -1544,6 +1581,7 @@ _RESPONSE_METHODS = {
     "continue_deployment": _r_continue_deployment,
     "list_deployment_targets": _r_list_deployment_targets,
     "get_deployment_config": _r_get_deployment_config,
+    "create_deployment_config": _r_create_deployment_config,
 }
 
 

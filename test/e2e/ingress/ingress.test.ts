@@ -95,9 +95,10 @@ describe('ingress of the example environment (moto)', () => {
     const steady = await cycle('apply');
     expect(steady.summary.awsWrites, JSON.stringify(steady.summary.callsByOperation)).toBe(0);
     const calls = steady.summary.callsByOperation;
-    // What the ingress reconcilers read in a steady cycle: no tags, no ACM call.
+    // What the ingress reconcilers read in a steady cycle: no tags, no ACM call; the NLB's cross-zone attribute.
     expect(Object.fromEntries(Object.entries(calls).filter(([op]) => /^(ELBv2|ACM|Route53):/.test(op)))).toEqual({
       'ELBv2:DescribeLoadBalancers': 1,
+      'ELBv2:DescribeLoadBalancerAttributes': 1,
       'ELBv2:DescribeTargetGroups': 1,
       'ELBv2:DescribeListeners': 3,
       'Route53:ListResourceRecordSets': 1,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkElbName, environmentNames, fitName, NameError, workloadNames } from '../../../desired-state/naming.js';
+import { checkElbName, checkLogGroupName, checkSecurityGroupName, environmentNames, fitName, NameError, workloadNames } from '../../../desired-state/naming.js';
 
 describe('fitName', () => {
   it('keeps names that fit', () => {
@@ -31,6 +31,15 @@ describe('fitName', () => {
 });
 
 describe('ELB names', () => {
+  it.each([
+    ['a leading hyphen', '-shop-backend'],
+    ['a trailing hyphen', 'shop-backend-'],
+    ['an underscore', 'shop_backend'],
+    ['a dot', 'shop.backend'],
+  ])('refuses a name with %s', (_name, name) => {
+    expect(() => checkElbName(name, 'backend ALB')).toThrow(`backend ALB name "${name}" may hold only letters, digits and inner hyphens`);
+  });
+
   it('refuses names starting with internal-', () => {
     expect(() => checkElbName('internal-backend', 'backend ALB')).toThrow(/must not start with "internal-"/);
     expect(() => environmentNames('internal', 'internal')).toThrow(NameError);
@@ -46,5 +55,30 @@ describe('ELB names', () => {
     const names = environmentNames('shop', 'shop');
     expect(names).toMatchObject({ cluster: 'shop', backendAlb: 'shop-backend', frontendAlb: 'shop-frontend', internalNlb: 'shop-services', codeDeployApp: 'shop' });
     expect(names.albSecurityGroup('backend')).toBe('shop-backend-alb');
+  });
+});
+
+describe('security group names', () => {
+  it.each([
+    ['the ALB groups', () => environmentNames('sg-prod', 'sg-prod').albSecurityGroup('backend'), 'sg-prod-backend-alb'],
+    ['a workload group', () => workloadNames('sg-prod', 'users').securityGroup, 'sg-prod-users-tasks'],
+    ['in capitals too', () => checkSecurityGroupName('SG-prod'), 'SG-prod'],
+  ])('refuses names starting with sg- (%s)', (_name, derive, name) => {
+    expect(derive).toThrow(new NameError(`security group name "${name}" must not start with "sg-" (AWS keeps that prefix for security group ids); rename the Environment`));
+  });
+
+  it('takes names that only contain sg', () => {
+    expect(environmentNames('sgprod', 'sgprod').nlbSecurityGroup).toBe('sgprod-services-nlb');
+    expect(workloadNames('shop', 'sg-users').securityGroup).toBe('shop-sg-users-tasks');
+  });
+});
+
+describe('log group names', () => {
+  it('refuses names starting with aws/', () => {
+    expect(() => checkLogGroupName('aws/ecs/shop')).toThrow(NameError);
+  });
+
+  it('derives every log group under /ecs/, never under aws/', () => {
+    expect(workloadNames('aws', 'users').logGroup).toBe('/ecs/aws/users');
   });
 });

@@ -22,6 +22,8 @@ interface Docs {
 
 const IMAGE = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
 const CODEDEPLOY_ROLE = 'arn:aws:iam::123456789012:role/shop-codedeploy';
+const EXECUTION_ROLE = 'arn:aws:iam::123456789012:role/shop-ecs-execution';
+const GATEWAY_TASK_ROLE = 'arn:aws:iam::123456789012:role/shop-gateway-task';
 
 function service(name: string, listenerPort: number, routes: Doc[]): Doc {
   return {
@@ -56,7 +58,7 @@ function validDocs(): Docs {
           backend: { domain: 'api.example.com', certificateArn: 'auto' },
           frontend: { domain: 'www.example.com', certificateArn: 'auto' },
         },
-        iam: { codeDeployRoleArn: CODEDEPLOY_ROLE },
+        iam: { executionRoleArn: EXECUTION_ROLE, codeDeployRoleArn: CODEDEPLOY_ROLE },
         defaults: {
           logRetentionDays: 30,
           healthCheck: { path: '/health', intervalSeconds: 30, timeoutSeconds: 5, matcher: '200-399', healthyThreshold: 2, unhealthyThreshold: 3 },
@@ -68,7 +70,12 @@ function validDocs(): Docs {
       apiVersion: 'converge/v1',
       kind: 'Gateway',
       metadata: { name: 'gateway' },
-      spec: { container: { image: 'devopsfaith/krakend:2.10', port: 8080, cpu: 512, memory: 1024 }, desiredCount: 2, settings: { timeout: '3s', cacheTTL: '0s' } },
+      spec: {
+        container: { image: 'devopsfaith/krakend:2.10', port: 8080, cpu: 512, memory: 1024 },
+        desiredCount: 2,
+        taskRoleArn: GATEWAY_TASK_ROLE,
+        settings: { timeout: '3s', cacheTTL: '0s' },
+      },
     },
     frontend: {
       apiVersion: 'converge/v1',
@@ -180,8 +187,8 @@ describe('merging and defaults', () => {
   it('applies the built-in defaults when the Environment leaves them out', () => {
     const docs = validDocs();
     delete at(docs.environment, 'spec').defaults;
-    // Without iam there is no CodeDeploy role, which only rolling workloads can do without.
-    delete at(docs.environment, 'spec').iam;
+    // Without a CodeDeploy role, which only rolling workloads can do without.
+    at(docs.environment, 'spec').iam = { executionRoleArn: EXECUTION_ROLE };
     for (const workload of [docs.gateway, docs.frontend, ...docs.services]) at(workload, 'spec').deployment = { strategy: 'rolling' };
     delete at(docs.gateway, 'spec').settings;
     delete at(docs.services[1] as Doc, 'spec').routes;
@@ -194,7 +201,7 @@ describe('merging and defaults', () => {
     });
     expect(state.environment.spec.cluster).toEqual({ name: 'shop', containerInsights: true });
     expect(state.environment.spec.reconcile).toEqual({ selfHeal: true, prune: false });
-    expect(state.environment.spec.iam).toEqual({});
+    expect(state.environment.spec.iam).toEqual({ executionRoleArn: EXECUTION_ROLE });
     expect(state.environment.spec.loadBalancers.backend.ingressCidrs).toEqual(['0.0.0.0/0']);
     expect(state.gateway.settings).toEqual({ timeout: '3s', cacheTTL: '0s' });
     const billing = state.services.find((s) => s.name === 'billing');
@@ -558,6 +565,41 @@ const INVALID: InvalidCase[] = [
     mutate: (d) => void delete at(billing(d), 'metadata').name,
     file: 'services.yaml', document: 'document #2', path: 'metadata.name', message: 'required field is missing',
   },
+  {
+    name: 'an Environment without an execution role',
+    mutate: (d) => void delete at(d.environment, 'spec', 'iam').executionRoleArn,
+    file: 'environment.yaml', document: 'Environment/shop', path: 'spec.iam.executionRoleArn', message: 'required: the task execution role, which Fargate needs to send the logs of every workload to CloudWatch (awslogs driver) and to read secrets',
+  },
+  {
+    name: 'an Environment without iam, which holds the execution role',
+    mutate: (d) => void delete at(d.environment, 'spec').iam,
+    file: 'environment.yaml', document: 'Environment/shop', path: 'spec.iam.executionRoleArn', message: 'required: the task execution role',
+  },
+  {
+    name: 'an Environment whose security group names would start with sg-',
+    mutate: (d) => void (at(d.environment, 'metadata').name = 'sg-prod'),
+    file: 'environment.yaml', document: 'Environment/sg-prod', path: 'metadata.name', message: 'security group name "sg-prod-backend-alb" must not start with "sg-" (AWS keeps that prefix for security group ids); rename the Environment',
+  },
+  {
+    name: 'an Environment whose load balancer names would start with internal-',
+    mutate: (d) => void (at(d.environment, 'metadata').name = 'internal'),
+    file: 'environment.yaml', document: 'Environment/internal', path: 'metadata.name', message: 'backend ALB name "internal-backend" must not start with "internal-"',
+  },
+  {
+    name: 'a label key longer than 127 characters (ELBv2)',
+    mutate: (d) => void (at(users(d), 'metadata').labels = { [`k${'x'.repeat(127)}`]: 'v' }),
+    file: 'services.yaml', document: 'Service/users', path: `metadata.labels.k${'x'.repeat(127)}`, message: 'must be 1 to 127 characters (an AWS tag key)',
+  },
+  {
+    name: 'a label value longer than 255 characters (ELBv2)',
+    mutate: (d) => void (at(users(d), 'metadata').labels = { team: 'x'.repeat(256) }),
+    file: 'services.yaml', document: 'Service/users', path: 'metadata.labels.team', message: 'must be at most 255 characters (an AWS tag value)',
+  },
+  {
+    name: 'a label key with the aws: prefix',
+    mutate: (d) => void (at(d.environment, 'metadata').labels = { 'AWS:team': 'x' }),
+    file: 'environment.yaml', document: 'Environment/shop', path: 'metadata.labels["AWS:team"]', message: 'may not start with "aws:" (reserved by AWS)',
+  },
 ];
 
 function findIssue(issues: readonly DesiredStateIssue[], c: InvalidCase): DesiredStateIssue | undefined {
@@ -628,7 +670,7 @@ describe('the CodeDeploy role', () => {
 
   function withoutRole(): Docs {
     const docs = validDocs();
-    delete at(docs.environment, 'spec').iam;
+    delete at(docs.environment, 'spec', 'iam').codeDeployRoleArn;
     return docs;
   }
 
@@ -672,7 +714,7 @@ describe('the CodeDeploy role', () => {
 
   it('is not required once the Environment names it', () => {
     const docs = validDocs();
-    expect(parse(toFiles(docs)).environment.spec.iam).toEqual({ codeDeployRoleArn: CODEDEPLOY_ROLE });
+    expect(parse(toFiles(docs)).environment.spec.iam).toEqual({ executionRoleArn: EXECUTION_ROLE, codeDeployRoleArn: CODEDEPLOY_ROLE });
   });
 
   it.each([
@@ -751,5 +793,182 @@ describe('secrets', () => {
     files.push({ file: 'secret.json', content: `{"password": "${SECRET}" "x": 1}` });
     const error = expectNotEchoed(files);
     expect(error.issues.map((i) => i.file)).toEqual(['secret.json', 'secret.yaml']);
+  });
+});
+
+/** The issues of a desired state, none when it is valid. */
+function issuesOf(docs: Docs, files: SourceFile[] = toFiles(docs)): DesiredStateIssue[] {
+  try {
+    parse(files);
+    return [];
+  } catch (error) {
+    if (!(error instanceof InvalidDesiredStateError)) throw error;
+    return error.issues;
+  }
+}
+
+describe('the Gateway task role', () => {
+  const ENVIRONMENT_TASK_ROLE = 'arn:aws:iam::123456789012:role/shop-task';
+  const REQUIRED = {
+    file: 'gateway.yaml',
+    document: 'Gateway/gateway',
+    path: 'spec.taskRoleArn',
+    message:
+      "required: the Gateway's config-loader init container reads the KrakenD configuration from S3 (s3:GetObject on the artifacts prefix) with the task role; " +
+      'set spec.taskRoleArn here, or spec.iam.taskRoleArn on the Environment (Environment/shop in environment.yaml) as the default of every workload',
+  };
+  const withoutGatewayRole = (d: Docs): void => void delete at(d.gateway, 'spec').taskRoleArn;
+  const taskRoleIssues = (docs: Docs): DesiredStateIssue[] => issuesOf(docs).filter((i) => i.path === 'spec.taskRoleArn' || i.path === 'spec.iam.taskRoleArn');
+
+  it.each<[string, (d: Docs) => void, DesiredStateIssue[]]>([
+    ['the Gateway names its own role', () => undefined, []],
+    ['only the Environment names a default task role', (d) => (withoutGatewayRole(d), (at(d.environment, 'spec', 'iam').taskRoleArn = ENVIRONMENT_TASK_ROLE)), []],
+    ['neither names one', withoutGatewayRole, [REQUIRED]],
+    ['neither names one and the Environment has no iam at all', (d) => (withoutGatewayRole(d), delete at(d.environment, 'spec').iam), [REQUIRED]],
+    ['only Services name their own roles', (d) => (withoutGatewayRole(d), (at(users(d), 'spec').taskRoleArn = ENVIRONMENT_TASK_ROLE)), [REQUIRED]],
+    [
+      'the Gateway role is malformed: reported where it is, not asked for again',
+      (d) => void (at(d.gateway, 'spec').taskRoleArn = 'shop-gateway-task'),
+      [{ file: 'gateway.yaml', document: 'Gateway/gateway', path: 'spec.taskRoleArn', message: 'must be an IAM role ARN like arn:aws:iam::123456789012:role/my-role' }],
+    ],
+    [
+      'the Environment role is malformed: reported where it is, not asked for again',
+      (d) => (withoutGatewayRole(d), (at(d.environment, 'spec', 'iam').taskRoleArn = 'shop-task')),
+      [{ file: 'environment.yaml', document: 'Environment/shop', path: 'spec.iam.taskRoleArn', message: 'must be an IAM role ARN like arn:aws:iam::123456789012:role/my-role' }],
+    ],
+  ])('when %s', (_name, mutate, expected) => {
+    const docs = validDocs();
+    mutate(docs);
+    expect(taskRoleIssues(docs)).toEqual(expected);
+  });
+
+  it('is checked even when the Gateway has other problems', () => {
+    const docs = validDocs();
+    withoutGatewayRole(docs);
+    at(docs.gateway, 'spec', 'container').cpu = 300;
+    expect(issuesOf(docs).map((i) => `${i.document ?? ''} ${i.path}`)).toEqual(['Gateway/gateway spec.container.cpu', 'Gateway/gateway spec.taskRoleArn']);
+  });
+});
+
+describe('tags per resource', () => {
+  /** `count` labels `<prefix>0`, `<prefix>1`, ... */
+  const labels = (count: number, prefix = 'label'): Record<string, string> => Object.fromEntries(Array.from({ length: count }, (_, i) => [`${prefix}${i}`, 'x']));
+  const labelIssues = (docs: Docs): DesiredStateIssue[] => issuesOf(docs).filter((i) => i.path.startsWith('metadata.labels'));
+  const labelled = (doc: Doc, values: Record<string, string>): void => void (at(doc, 'metadata').labels = values);
+
+  it.each<[string, (d: Docs) => void, DesiredStateIssue[]]>([
+    ['43 labels on a Service: its ECS service carries 50 tags', (d) => labelled(users(d), labels(43)), []],
+    [
+      '44 labels on a Service',
+      (d) => labelled(users(d), labels(44)),
+      [{ file: 'services.yaml', document: 'Service/users', path: 'metadata.labels', message: 'ECS service shop-users would carry 51 tags: 44 labels + 7 converge tags; AWS allows 50' }],
+    ],
+    [
+      '45 labels on the Frontend',
+      (d) => labelled(d.frontend, labels(45)),
+      [{ file: 'frontend.yaml', document: 'Frontend/web', path: 'metadata.labels', message: 'ECS service shop-web would carry 52 tags: 45 labels + 7 converge tags; AWS allows 50' }],
+    ],
+    [
+      '41 labels on the Gateway and 3 others on the Environment',
+      (d) => (labelled(d.environment, labels(3, 'env')), labelled(d.gateway, labels(41))),
+      [
+        {
+          file: 'gateway.yaml',
+          document: 'Gateway/gateway',
+          path: 'metadata.labels',
+          message: 'ECS service shop-gateway would carry 51 tags: 44 labels (41 here, 3 more from the Environment) + 7 converge tags; AWS allows 50',
+        },
+      ],
+    ],
+    ['43 labels on a Service, 3 of them also on the Environment: merged, they count once', (d) => (labelled(d.environment, labels(3)), labelled(users(d), labels(43))), []],
+    [
+      '44 labels on the Environment: every ECS service overflows, said once on the Environment',
+      (d) => (labelled(d.environment, labels(44)), labelled(users(d), labels(2, 'own'))),
+      [{ file: 'environment.yaml', document: 'Environment/shop', path: 'metadata.labels', message: 'every ECS service would carry 51 tags: 44 labels + 7 converge tags; AWS allows 50' }],
+    ],
+    ['43 labels on the Environment and none of their own on the workloads', (d) => labelled(d.environment, labels(43)), []],
+    [
+      'aws: labels, which AWS does not count, are only refused for their prefix',
+      (d) => labelled(users(d), { ...labels(43), 'aws:cost': 'x' }),
+      [{ file: 'services.yaml', document: 'Service/users', path: 'metadata.labels["aws:cost"]', message: 'label key "aws:cost" may not start with "aws:" (reserved by AWS)' }],
+    ],
+  ])('with %s', (_name, mutate, expected) => {
+    const docs = validDocs();
+    for (const doc of [docs.environment, docs.gateway, docs.frontend, ...docs.services]) delete at(doc, 'metadata').labels;
+    mutate(docs);
+    expect(labelIssues(docs)).toEqual(expected);
+  });
+
+  it('counts labels of a document whose envelope is invalid elsewhere', () => {
+    const docs = validDocs();
+    labelled(users(docs), labels(44));
+    users(docs).apiVersion = 'converge/v2';
+    expect(labelIssues(docs).map((i) => i.message)).toEqual(['ECS service shop-users would carry 51 tags: 44 labels + 7 converge tags; AWS allows 50']);
+  });
+
+  it.each([
+    ['a key of 127 characters', { [`k${'x'.repeat(126)}`]: 'v' }],
+    ['a value of 255 characters', { team: 'x'.repeat(255) }],
+  ])('takes %s', (_name, values) => {
+    const docs = validDocs();
+    labelled(users(docs), values);
+    expect(parse(toFiles(docs)).services.find((s) => s.name === 'users')?.labels).toEqual(values);
+  });
+});
+
+describe('numbers', () => {
+  const PLACEHOLDER = 'NUMBER_PLACEHOLDER';
+
+  const FIELDS: [string, (d: Docs) => Doc, string, string, string][] = [
+    ['container port', (d) => at(d.frontend, 'spec', 'container'), 'port', 'frontend.yaml', 'spec.container.port'],
+    ['cpu', (d) => at(d.frontend, 'spec', 'container'), 'cpu', 'frontend.yaml', 'spec.container.cpu'],
+    ['memory', (d) => at(d.frontend, 'spec', 'container'), 'memory', 'frontend.yaml', 'spec.container.memory'],
+    ['desiredCount', (d) => at(d.frontend, 'spec'), 'desiredCount', 'frontend.yaml', 'spec.desiredCount'],
+    ['listenerPort', (d) => at(users(d), 'spec'), 'listenerPort', 'services.yaml', 'spec.listenerPort'],
+    ['a health check interval', (d) => at(d.frontend, 'spec', 'healthCheck'), 'intervalSeconds', 'frontend.yaml', 'spec.healthCheck.intervalSeconds'],
+    ['a default health check threshold', (d) => at(d.environment, 'spec', 'defaults', 'healthCheck'), 'healthyThreshold', 'environment.yaml', 'spec.defaults.healthCheck.healthyThreshold'],
+    ['terminateBlueAfterMinutes', (d) => at(d.environment, 'spec', 'defaults', 'deployment'), 'terminateBlueAfterMinutes', 'environment.yaml', 'spec.defaults.deployment.terminateBlueAfterMinutes'],
+    ['logRetentionDays', (d) => at(d.environment, 'spec', 'defaults'), 'logRetentionDays', 'environment.yaml', 'spec.defaults.logRetentionDays'],
+    ['a rate limit', (d) => ((at(d.gateway, 'spec', 'settings').rateLimit = { maxRate: 1 }), at(d.gateway, 'spec', 'settings', 'rateLimit')), 'maxRate', 'gateway.yaml', 'spec.settings.rateLimit.maxRate'],
+    [
+      'container health check retries',
+      (d) => ((at(d.frontend, 'spec', 'container').healthCheck = { command: ['CMD-SHELL', 'true'] }), at(d.frontend, 'spec', 'container', 'healthCheck')),
+      'retries',
+      'frontend.yaml',
+      'spec.container.healthCheck.retries',
+    ],
+  ];
+  const LITERALS: [string, string][] = [
+    ['1e400', 'must be a finite number, got Infinity (.inf, or a number too large to hold such as 1e400)'],
+    ['.inf', 'must be a finite number, got Infinity (.inf, or a number too large to hold such as 1e400)'],
+    ['-.inf', 'must be a finite number, got -Infinity (.inf, or a number too large to hold such as 1e400)'],
+    ['.nan', 'must be a finite number, got NaN (.nan in YAML)'],
+  ];
+
+  it.each(FIELDS.flatMap(([field, parent, key, file, path]) => LITERALS.map(([literal, message]) => [`${field} of ${literal}`, parent, key, file, path, literal, message] as const)))(
+    'refuses %s',
+    (_name, parent, key, file, path, literal, message) => {
+      const docs = validDocs();
+      parent(docs)[key] = PLACEHOLDER;
+      const files = toFiles(docs).map((f) => ({ ...f, content: f.content.replace(PLACEHOLDER, literal) }));
+      expect(issuesOf(docs, files).filter((i) => i.path === path)).toEqual([{ file, document: expect.any(String) as string, path, message }]);
+    },
+  );
+
+  it('refuses 1e400 in JSON, which JSON.parse reads as Infinity', () => {
+    const docs = validDocs();
+    at(users(docs), 'spec').desiredCount = PLACEHOLDER;
+    const files = toFiles(docs).filter((f) => f.file !== 'services.yaml');
+    files.push({ file: 'services.json', content: JSON.stringify(docs.services).replace(`"${PLACEHOLDER}"`, '1e400') });
+    expect(issuesOf(docs, files)).toEqual([
+      { file: 'services.json', document: 'Service/users', path: 'spec.desiredCount', message: 'must be a finite number, got Infinity (.inf, or a number too large to hold such as 1e400)' },
+    ]);
+  });
+
+  it('still says what was expected for a number where a string belongs', () => {
+    const docs = validDocs();
+    at(users(docs), 'spec', 'container').image = PLACEHOLDER;
+    const files = toFiles(docs).map((f) => ({ ...f, content: f.content.replace(PLACEHOLDER, '.inf') }));
+    expect(issuesOf(docs, files).map((i) => i.message)).toEqual(['expected a string, got a number']);
   });
 });

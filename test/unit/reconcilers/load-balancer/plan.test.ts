@@ -4,7 +4,7 @@ import { planLoadBalancer } from '../../../../reconcilers/load-balancer/index.js
 import { liveLoadBalancer, owned } from '../elbv2-fixtures.js';
 
 const spec = (overrides: Partial<LoadBalancerSpec> = {}): { spec: LoadBalancerSpec } => ({
-  spec: { name: 'shop-backend', role: 'backend', type: 'application', scheme: 'internet-facing', subnets: ['subnet-a', 'subnet-b'], securityGroups: ['sg-alb'], ...overrides },
+  spec: { name: 'shop-backend', role: 'backend', type: 'application', scheme: 'internet-facing', subnets: ['subnet-a', 'subnet-b'], subnetZones: { 'subnet-a': 'us-east-1a', 'subnet-b': 'us-east-1b' }, securityGroups: ['sg-alb'], ...overrides },
 });
 
 describe('planLoadBalancer', () => {
