@@ -1,8 +1,8 @@
 import type { CodeDeployAppSpec } from '../../desired-state/resources.js';
-import { SPEC_HASH_TAG, type Outputs } from '../../desired-state/graph.js';
-import { applicationArn, createApplication, getApplication, tagResource } from '../../src/aws/codedeploy.js';
+import { type Outputs } from '../../desired-state/graph.js';
+import { applicationArn, createApplication, getApplication } from '../../src/aws/codedeploy.js';
 import { failed, ready, type Observation, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
-import { arnScopeOfCycle, codeDeployTags, codeDeployTagsOf, liveDeploymentGroups, readCodeDeployTags } from '../shared/codedeploy.js';
+import { arnScopeOfCycle, codeDeployTags, codeDeployTagsOf, liveDeploymentGroups, readCodeDeployTags, recordCodeDeploySpecHash } from '../shared/codedeploy.js';
 
 export interface LiveApplication {
   name: string;
@@ -80,9 +80,5 @@ export const codeDeployAppReconciler: ResourceReconciler<CodeDeployAppSpec, Live
     return observed.live.arn ? ((await readCodeDeployTags(observed.live.arn, ctx)) ?? {}) : {};
   },
 
-  async recordSpecHash(_desired, outputs, hash, ctx) {
-    if (typeof outputs.arn !== 'string') return;
-    await tagResource(ctx.aws.codedeploy, outputs.arn, { [SPEC_HASH_TAG]: hash });
-    codeDeployTags.merge(ctx.cache, outputs.arn, { [SPEC_HASH_TAG]: hash });
-  },
+  recordSpecHash: (_desired, outputs, hash, ctx) => recordCodeDeploySpecHash(outputs, hash, ctx),
 };

@@ -1,9 +1,9 @@
 import type { DeploymentGroupInfo } from '@aws-sdk/client-codedeploy';
-import { isRef, SPEC_HASH_TAG, type Outputs } from '../../desired-state/graph.js';
+import { isRef, type Outputs } from '../../desired-state/graph.js';
 import type { DeploymentGroupSpec, Resolvable } from '../../desired-state/resources.js';
-import { createDeploymentGroup, deploymentGroupArn, tagResource, updateDeploymentGroup } from '../../src/aws/codedeploy.js';
+import { createDeploymentGroup, deploymentGroupArn, updateDeploymentGroup } from '../../src/aws/codedeploy.js';
 import { ready, type Observation, type ReconcileContext, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
-import { arnScopeOfCycle, codeDeployTags, codeDeployTagsOf, liveDeploymentGroups, readCodeDeployTags } from '../shared/codedeploy.js';
+import { arnScopeOfCycle, codeDeployTags, codeDeployTagsOf, liveDeploymentGroups, readCodeDeployTags, recordCodeDeploySpecHash } from '../shared/codedeploy.js';
 import { diffFields, updatePlan } from '../shared/plan.js';
 import { buildCreateDeploymentGroupInput, buildUpdateDeploymentGroupInput, desiredGroupSettings, GROUP_SETTING_FIELDS, liveGroupSettings } from './settings.js';
 
@@ -85,9 +85,5 @@ export const deploymentGroupReconciler: ResourceReconciler<DeploymentGroupSpec, 
     return observed.live.arn ? ((await readCodeDeployTags(observed.live.arn, ctx)) ?? {}) : {};
   },
 
-  async recordSpecHash(_desired, outputs, hash, ctx) {
-    if (typeof outputs.arn !== 'string') return;
-    await tagResource(ctx.aws.codedeploy, outputs.arn, { [SPEC_HASH_TAG]: hash });
-    codeDeployTags.merge(ctx.cache, outputs.arn, { [SPEC_HASH_TAG]: hash });
-  },
+  recordSpecHash: (_desired, outputs, hash, ctx) => recordCodeDeploySpecHash(outputs, hash, ctx),
 };

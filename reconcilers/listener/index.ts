@@ -1,11 +1,11 @@
 import type { ListenerAction, ListenerSpec } from '../../desired-state/resources.js';
-import { addTags, createListener, describeListeners, describeListenersByArn, modifyListener, type ListenerActionShape, type ListenerInput, type LiveListener } from '../../src/aws/elbv2.js';
+import { createListener, describeListeners, describeListenersByArn, modifyListener, type ListenerActionShape, type ListenerInput, type LiveListener } from '../../src/aws/elbv2.js';
 import { resolveRefs } from '../../src/engine/graph.js';
 import { isOwned } from '../../src/engine/ownership.js';
-import { resolvedOrUnknown, SPEC_HASH_TAG, UNKNOWN, type Outputs } from '../../desired-state/graph.js';
+import { resolvedOrUnknown, UNKNOWN, type Outputs } from '../../desired-state/graph.js';
 import { failed, ready, type FieldDiff, type Observation, type ReconcileContext, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
 import { liveEcsServices } from '../shared/ecs.js';
-import { elbv2Tags, elbv2TagsOf, readElbv2Tags } from '../shared/elbv2-tags.js';
+import { elbv2Tags, elbv2TagsOf, readElbv2Tags, recordElbv2SpecHash } from '../shared/elbv2-tags.js';
 import { updatePlan } from '../shared/plan.js';
 
 /** Names the desired listener an owned listener stands for, so a listener moved to another port is found again. */
@@ -223,10 +223,5 @@ export const listenerReconciler: ResourceReconciler<ListenerSpec, ObservedListen
 
   readTags: (_desired, observed, ctx) => readElbv2Tags(observed.live.arn, ctx),
 
-  async recordSpecHash(_desired, outputs, hash, ctx) {
-    const arn = outputs.arn;
-    if (typeof arn !== 'string') return;
-    await addTags(ctx.aws.elbv2, arn, { [SPEC_HASH_TAG]: hash });
-    elbv2Tags.merge(ctx.cache, arn, { [SPEC_HASH_TAG]: hash });
-  },
+  recordSpecHash: (_desired, outputs, hash, ctx) => recordElbv2SpecHash(outputs, hash, ctx),
 };

@@ -1,6 +1,5 @@
 import type { LoadBalancerSpec } from '../../desired-state/resources.js';
 import {
-  addTags,
   createLoadBalancer,
   CROSS_ZONE_ATTRIBUTE,
   describeLoadBalancerAttributes,
@@ -10,10 +9,10 @@ import {
   setSubnets,
   type LiveLoadBalancer,
 } from '../../src/aws/elbv2.js';
-import { SPEC_HASH_TAG, type Outputs } from '../../desired-state/graph.js';
+import { type Outputs } from '../../desired-state/graph.js';
 import { failed, ready, type Observation, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
 import { diffFields, updatePlan } from '../shared/plan.js';
-import { elbv2Tags, elbv2TagsOf, readElbv2Tags } from '../shared/elbv2-tags.js';
+import { elbv2Tags, elbv2TagsOf, readElbv2Tags, recordElbv2SpecHash } from '../shared/elbv2-tags.js';
 
 /** `subnetsFirst`: an NLB whose subnet changes inside a zone is set to these subnets first. */
 export type LoadBalancerPayload = { kind: 'create' } | { kind: 'update'; fields: string[]; subnetsFirst?: string[] };
@@ -125,10 +124,5 @@ export const loadBalancerReconciler: ResourceReconciler<LoadBalancerSpec, Observ
 
   readTags: (_desired, observed, ctx) => readElbv2Tags(observed.live.arn, ctx),
 
-  async recordSpecHash(_desired, outputs, hash, ctx) {
-    const arn = outputs.arn;
-    if (typeof arn !== 'string') return;
-    await addTags(ctx.aws.elbv2, arn, { [SPEC_HASH_TAG]: hash });
-    elbv2Tags.merge(ctx.cache, arn, { [SPEC_HASH_TAG]: hash });
-  },
+  recordSpecHash: (_desired, outputs, hash, ctx) => recordElbv2SpecHash(outputs, hash, ctx),
 };

@@ -1,5 +1,6 @@
+import { SPEC_HASH_TAG, type Outputs } from '../../desired-state/graph.js';
 import { resourcesOfType } from '../../desired-state/resources.js';
-import { batchGetDeploymentGroups, listTags, scopeOfArn, type ArnScope, type DeploymentGroupsAnswer } from '../../src/aws/codedeploy.js';
+import { batchGetDeploymentGroups, listTags, scopeOfArn, tagResource, type ArnScope, type DeploymentGroupsAnswer } from '../../src/aws/codedeploy.js';
 import type { TagMap } from '../../src/aws/tags.js';
 import { cycleRead, type ReconcileContext } from '../../src/engine/types.js';
 import { TagCache } from './tag-cache.js';
@@ -51,4 +52,11 @@ export async function readCodeDeployTags(arn: string, ctx: Pick<ReconcileContext
   if (tags) codeDeployTags.set(ctx.cache, arn, tags);
   else codeDeployTags.forget(ctx.cache, arn);
   return tags;
+}
+
+/** `recordSpecHash` of the CodeDeploy types: one TagResource on the ARN (its `arn` output), and the cache. */
+export async function recordCodeDeploySpecHash(outputs: Outputs, hash: string, ctx: Pick<ReconcileContext, 'aws' | 'cache'>): Promise<void> {
+  if (typeof outputs.arn !== 'string') return;
+  await tagResource(ctx.aws.codedeploy, outputs.arn, { [SPEC_HASH_TAG]: hash });
+  codeDeployTags.merge(ctx.cache, outputs.arn, { [SPEC_HASH_TAG]: hash });
 }

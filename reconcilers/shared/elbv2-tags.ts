@@ -1,4 +1,5 @@
-import { describeTags } from '../../src/aws/elbv2.js';
+import { SPEC_HASH_TAG, type Outputs } from '../../desired-state/graph.js';
+import { addTags, describeTags } from '../../src/aws/elbv2.js';
 import type { TagMap } from '../../src/aws/tags.js';
 import type { ReconcileContext } from '../../src/engine/types.js';
 import { TagCache, tagsThroughCache } from './tag-cache.js';
@@ -15,4 +16,11 @@ export async function readElbv2Tags(arn: string, ctx: Pick<ReconcileContext, 'aw
   const tags = (await describeTags(ctx.aws.elbv2, [arn])).get(arn) ?? {};
   elbv2Tags.set(ctx.cache, arn, tags);
   return tags;
+}
+
+/** `recordSpecHash` of every ELBv2 type: one AddTags on the resource's ARN (its `arn` output), and the cache. */
+export async function recordElbv2SpecHash(outputs: Outputs, hash: string, ctx: Pick<ReconcileContext, 'aws' | 'cache'>): Promise<void> {
+  if (typeof outputs.arn !== 'string') return;
+  await addTags(ctx.aws.elbv2, outputs.arn, { [SPEC_HASH_TAG]: hash });
+  elbv2Tags.merge(ctx.cache, outputs.arn, { [SPEC_HASH_TAG]: hash });
 }

@@ -1,8 +1,8 @@
 import type { TargetGroupHealthCheck, TargetGroupSpec } from '../../desired-state/resources.js';
-import { addTags, createTargetGroup, describeTargetGroupsByName, modifyTargetGroupHealthCheck, type HealthCheckInput, type LiveTargetGroup } from '../../src/aws/elbv2.js';
-import { SPEC_HASH_TAG, type Outputs } from '../../desired-state/graph.js';
+import { createTargetGroup, describeTargetGroupsByName, modifyTargetGroupHealthCheck, type HealthCheckInput, type LiveTargetGroup } from '../../src/aws/elbv2.js';
+import { type Outputs } from '../../desired-state/graph.js';
 import { failed, ready, type FieldDiff, type Observation, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
-import { elbv2Tags, elbv2TagsOf, readElbv2Tags } from '../shared/elbv2-tags.js';
+import { elbv2Tags, elbv2TagsOf, readElbv2Tags, recordElbv2SpecHash } from '../shared/elbv2-tags.js';
 import { sameValue, updatePlan } from '../shared/plan.js';
 
 export type TargetGroupPayload = { kind: 'create' } | { kind: 'health-check' };
@@ -98,9 +98,5 @@ export const targetGroupReconciler: ResourceReconciler<TargetGroupSpec, LiveTarg
 
   readTags: (_desired, observed, ctx) => readElbv2Tags(observed.live.arn, ctx),
 
-  async recordSpecHash(_desired, outputs, hash, ctx) {
-    const arn = String(outputs.arn ?? '');
-    await addTags(ctx.aws.elbv2, arn, { [SPEC_HASH_TAG]: hash });
-    elbv2Tags.merge(ctx.cache, arn, { [SPEC_HASH_TAG]: hash });
-  },
+  recordSpecHash: (_desired, outputs, hash, ctx) => recordElbv2SpecHash(outputs, hash, ctx),
 };
