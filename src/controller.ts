@@ -1,24 +1,40 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import { credentialWarnings } from '../desired-state/credential-names.js';
 import { InvalidDesiredStateError, type DesiredStateIssue } from '../desired-state/errors.js';
 import { expand } from '../desired-state/expand.js';
-import { parseDesiredState } from '../desired-state/parse.js';
+import { parseDesiredState, type SourceFile } from '../desired-state/parse.js';
 import type { ResolvedNetwork } from '../desired-state/network.js';
 import { checkDeploymentConfigs } from './source/deployment-configs.js';
 import { resolveNetwork } from './source/network.js';
-import { openSource, type DesiredStateSource } from './source/source.js';
+import { DesiredStateSourceError, openSource, type DesiredStateSource } from './source/source.js';
 import type { DesiredState } from '../desired-state/types.js';
 import { registry as defaultRegistry } from '../reconcilers/registry.js';
-import { withCallScope } from './aws/call-counter.js';
+import { AwsCallAbortedError, withCallScope } from './aws/call-counter.js';
 import { createAwsClients, destroyAwsClients, type AwsClientOptions, type AwsClients } from './aws/clients.js';
+import { describeAwsError } from './aws/errors.js';
 import type { LiveDeploymentConfig } from './aws/codedeploy.js';
 import { BackoffTracker } from './engine/backoff.js';
 import { MapCache, runEngine, type CycleResult, type ResourceResult } from './engine/engine.js';
 import type { AnyReconciler } from './engine/types.js';
 import { stableStringify } from '../desired-state/hash.js';
+import { boundedErrorMessage } from './log/logger.js';
 
 /** What started a cycle; a CLI command counts as manual. */
 export type Trigger = 'interval' | 'manual' | 'source-change' | 'startup';
+
+/** Whether converge can read its desired-state source, as of the last attempt. */
+export interface SourceHealth {
+  healthy: boolean;
+  /** Why the last read failed: one line, bounded, without credentials. */
+  error?: string;
+  /** When the current run of failed reads began. */
+  since?: string;
+  /** Failed reads in a row. */
+  failures?: number;
+  /** When the source was last read. */
+  lastReadAt?: string;
+}
 
 export interface CycleSummary {
   cycle: string;
@@ -42,6 +58,8 @@ export interface CycleSummary {
   resources: ResourceResult[];
   invalid?: DesiredStateIssue[];
   warnings: string[];
+  /** Whether this cycle could read the desired-state source; unset when it never tried. */
+  source?: SourceHealth;
 }
 
 export interface ControllerOptions {
@@ -51,8 +69,10 @@ export interface ControllerOptions {
   artifacts?: string;
   aws?: AwsClientOptions;
   registry?: readonly AnyReconciler[];
-  /** How long network references stay resolved before they are looked up again. */
+  /** How long network references stay resolved before they are looked up again (default 10 minutes). */
   networkTtlMs?: number;
+  /** Tests: stands in for the network resolver. */
+  resolveNetwork?: typeof resolveNetwork;
   backoff?: BackoffTracker;
 }
 
@@ -74,6 +94,12 @@ export class Controller {
   private lastValid?: ValidState;
   private invalidRevision?: { revision: string; issues: DesiredStateIssue[] };
   private network?: { key: string; value: ResolvedNetwork; at: number };
+  /** A cached network reference AWS said was gone: resolved again at the next cycle. */
+  private networkSuspect?: StaleNetworkReference & { previous: ResolvedNetwork };
+  /** Failures that named a network reference which then resolved to the same ids: no reason to resolve again. */
+  private readonly networkFalseAlarms = new Set<string>();
+  private sourceFailure?: { message: string; since: Date; failures: number };
+  private sourceReadAt?: Date;
   private readonly deploymentConfigs = new Map<string, LiveDeploymentConfig>();
 
   constructor(private readonly options: ControllerOptions) {
@@ -90,9 +116,34 @@ export class Controller {
     return this.invalidRevision;
   }
 
-  /** Loads the newest desired state; an invalid revision is logged once and the last valid one kept. */
-  async load(log: Logger): Promise<{ valid?: ValidState; invalid?: { revision: string; issues: DesiredStateIssue[] } }> {
-    const { revision, files } = await this.source.load();
+  /** Undefined before the first read. */
+  get sourceHealth(): SourceHealth | undefined {
+    const lastReadAt = this.sourceReadAt?.toISOString();
+    if (this.sourceFailure) {
+      const { message, since, failures } = this.sourceFailure;
+      return { healthy: false, error: message, since: since.toISOString(), failures, ...(lastReadAt ? { lastReadAt } : {}) };
+    }
+    return lastReadAt ? { healthy: true, lastReadAt } : undefined;
+  }
+
+  /**
+   * Loads the newest desired state; an invalid revision is logged once and the last valid one kept.
+   * A source that cannot be read (bucket gone, access denied) is logged as `source-error` and the
+   * last valid revision stays enforced; with none loaded yet, the error is thrown.
+   */
+  async load(log: Logger): Promise<{ valid?: ValidState; invalid?: { revision: string; issues: DesiredStateIssue[] }; sourceError?: string }> {
+    let read: { revision: string; files: SourceFile[] };
+    try {
+      read = await this.source.load();
+    } catch (error) {
+      // A read the cycle's timeout cut short says nothing about the source's health.
+      if (error instanceof AwsCallAbortedError) throw error;
+      const message = this.sourceFailed(error, log);
+      if (!this.lastValid) throw new DesiredStateSourceError(message, { cause: error });
+      return { valid: this.lastValid, invalid: this.invalidRevision, sourceError: message };
+    }
+    this.sourceRead(log);
+    const { revision, files } = read;
     if (this.lastValid?.revision === revision) {
       // The source went back to the enforced revision: whatever was rejected is no longer pending.
       this.invalidRevision = undefined;
@@ -109,6 +160,31 @@ export class Controller {
       this.rejectRevision(revision, error.issues, log);
       return { valid: this.lastValid, invalid: this.invalidRevision };
     }
+  }
+
+  private sourceFailed(error: unknown, log: Logger): string {
+    const message = boundedErrorMessage(error instanceof DesiredStateSourceError ? error.message : describeAwsError(error));
+    const failure = { message, since: this.sourceFailure?.since ?? new Date(), failures: (this.sourceFailure?.failures ?? 0) + 1 };
+    this.sourceFailure = failure;
+    const enforced = this.lastValid?.revision;
+    log.error(
+      { event: 'source-error', source: this.source.description, error: message, failures: failure.failures, since: failure.since.toISOString(), enforcedRevision: enforced ?? null },
+      enforced
+        ? `cannot read the desired-state source ${this.source.description}: ${message}; still enforcing revision ${enforced}`
+        : `cannot read the desired-state source ${this.source.description}: ${message}; no valid revision was loaded yet, so nothing is enforced`,
+    );
+    return message;
+  }
+
+  private sourceRead(log: Logger): void {
+    const failure = this.sourceFailure;
+    this.sourceFailure = undefined;
+    this.sourceReadAt = new Date();
+    if (!failure) return;
+    log.info(
+      { event: 'source-recovered', source: this.source.description, failures: failure.failures, since: failure.since.toISOString(), downMs: Date.now() - failure.since.getTime() },
+      `the desired-state source ${this.source.description} can be read again, after ${failure.failures} failed read(s)`,
+    );
   }
 
   private rejectRevision(revision: string, issues: DesiredStateIssue[], log: Logger): void {
@@ -133,15 +209,48 @@ export class Controller {
     return clients;
   }
 
-  private async resolve(state: DesiredState, aws: AwsClients): Promise<ResolvedNetwork> {
+  /**
+   * The Environment's network references, resolved. Cached for `networkTtlMs` (10 minutes), and
+   * resolved again at once when the last cycle found one of the cached ids gone.
+   */
+  private async resolve(state: DesiredState, aws: AwsClients, log: Logger): Promise<ResolvedNetwork> {
     const env = state.environment;
     const key = stableStringify({ network: env.spec.network, dns: env.spec.dns, domains: env.spec.loadBalancers, region: env.spec.region });
     const ttl = this.options.networkTtlMs ?? 10 * 60_000;
     await checkDeploymentConfigs(state, aws, this.deploymentConfigs);
     if (this.network && this.network.key === key && Date.now() - this.network.at < ttl) return this.network.value;
-    const value = await resolveNetwork(env, aws);
+    const value = await (this.options.resolveNetwork ?? resolveNetwork)(env, aws);
     this.network = { key, value, at: Date.now() };
+    const suspect = this.networkSuspect;
+    this.networkSuspect = undefined;
+    if (suspect) {
+      if (sameNetwork(suspect.previous, value)) {
+        // AWS said a reference was gone, yet it resolves to the same ids: do not look again for that failure.
+        if (this.networkFalseAlarms.size >= 100) this.networkFalseAlarms.clear();
+        this.networkFalseAlarms.add(suspect.message);
+        log.info({ event: 'network-resolved', changed: false, reference: suspect.reference }, `network references resolved again after ${suspect.resource} failed: unchanged`);
+      } else {
+        this.networkFalseAlarms.clear();
+        log.info(
+          { event: 'network-resolved', changed: true, reference: suspect.reference, vpc: value.vpcId, subnets: networkSubnets(value), zone: value.zoneId },
+          `network references resolved again after ${suspect.resource} failed: now VPC ${value.vpcId}, zone ${value.zoneId}, subnets ${networkSubnets(value).join(', ')}`,
+        );
+      }
+    }
     return value;
+  }
+
+  /** After a cycle: a failure saying a cached network id is gone drops the cache, so that the next cycle resolves again. */
+  private checkNetworkReferences(result: CycleResult, network: ResolvedNetwork, log: Logger): void {
+    if (this.network?.value !== network) return;
+    const stale = staleNetworkReference(result.resources, network, this.networkFalseAlarms);
+    if (!stale) return;
+    this.network = undefined;
+    this.networkSuspect = { ...stale, previous: network };
+    log.warn(
+      { event: 'network-stale', reference: stale.reference, failed: stale.resource },
+      `${stale.resource} failed on ${stale.reference}, resolved from the Environment's network references: they are resolved again at the next cycle`,
+    );
   }
 
   /** Where published gateway configurations go. */
@@ -164,14 +273,15 @@ export class Controller {
       try {
         loaded = await this.load(log);
       } catch (error) {
-        return { kind: 'error' as const, message: `load desired state from ${this.source.description}: ${(error as Error).message}` };
+        return { kind: 'error' as const, message: `load desired state from ${this.source.description}: ${boundedErrorMessage((error as Error).message)}` };
       }
       if (!loaded.valid) return { kind: 'invalid' as const, issues: loaded.invalid?.issues ?? [] };
       const { state, revision } = loaded.valid;
+      warnings.push(...credentialWarnings(state));
       const aws = this.clientsFor(state.environment.spec.region);
       let network: ResolvedNetwork;
       try {
-        network = await this.resolve(state, aws);
+        network = await this.resolve(state, aws, log);
       } catch (error) {
         if (error instanceof InvalidDesiredStateError) {
           this.rejectRevision(revision, error.issues, log);
@@ -199,13 +309,17 @@ export class Controller {
           selfHeal: state.environment.spec.reconcile.selfHeal,
           signal: input.signal,
           log,
-          s3Listings: this.source.lastListing ? [this.source.lastListing] : [],
+          // A listing from before the source failed is stale: each reader lists for itself then.
+          s3Listings: this.source.lastListing && loaded.sourceError === undefined ? [this.source.lastListing] : [],
         },
       );
+      this.checkNetworkReferences(engineResult, network, log);
       return { kind: 'done' as const, revision, engineResult, invalid: loaded.invalid };
     });
 
     const summary = this.summarize(cycle, input, startedAt, calls, result, warnings);
+    // Its signal fired (the daemon's cycle timeout, a shutdown): calls it cut short failed, yet the cycle was aborted.
+    if (input.signal?.aborted && summary.outcome !== 'invalid') summary.outcome = 'aborted';
     for (const warning of warnings) log.warn({ event: 'warning' }, warning);
     log.info(
       {
@@ -221,8 +335,9 @@ export class Controller {
         pending: summary.pending,
         awsCalls: summary.awsCalls,
         awsWrites: summary.awsWrites,
+        ...(summary.source?.healthy === false ? { sourceError: summary.source.error } : {}),
       },
-      `cycle ${cycle} ${summary.outcome}`,
+      `cycle ${cycle} ${summary.outcome}${summary.source?.healthy === false ? ' (desired-state source unreadable: last valid revision enforced)' : ''}`,
     );
     return summary;
   }
@@ -249,6 +364,7 @@ export class Controller {
       awsWrites: calls.writes,
       callsByOperation: calls.byOperation(),
       warnings,
+      ...(this.sourceHealth ? { source: this.sourceHealth } : {}),
     };
     if (result.kind === 'error') {
       this.options.log.child({ cycle }).error({ event: 'error' }, result.message);
@@ -272,4 +388,52 @@ export class Controller {
       resources: r.resources,
     };
   }
+}
+
+/** A failure that says one of the resolved network ids is gone. */
+export interface StaleNetworkReference {
+  /** `subnet subnet-0abc`, `VPC vpc-0abc`, `hosted zone Z0123`, or the kind when the message names no id. */
+  reference: string;
+  /** The resource whose observe or write failed. */
+  resource: string;
+  message: string;
+}
+
+/** Error codes AWS answers for a VPC, subnet or hosted zone that does not exist (EC2, ELBv2, Route 53). */
+const NETWORK_NOT_FOUND = /InvalidSubnetI[dD]\.NotFound|InvalidVpcI[dD]\.NotFound|SubnetNotFound|NoSuchHostedZone|HostedZoneNotFound/;
+/** Other services say it in words (ECS: "The subnet ID 'subnet-…' does not exist"). */
+const NOT_FOUND_WORDS = /does not exist|doesn't exist|not found|notfound|no such/i;
+
+function networkSubnets(network: ResolvedNetwork): string[] {
+  return [...new Set([...network.privateSubnets, ...network.publicSubnets].map((s) => s.id))];
+}
+
+function sameNetwork(a: ResolvedNetwork, b: ResolvedNetwork): boolean {
+  const ids = (n: ResolvedNetwork): string => stableStringify({ vpc: n.vpcId, zone: n.zoneId, private: n.privateSubnets, public: n.publicSubnets });
+  return ids(a) === ids(b);
+}
+
+/**
+ * The first failed resource whose error says a network reference resolved into `network` is gone:
+ * a not-found error code for a subnet, VPC or hosted zone, or a not-found message naming one of
+ * the resolved ids. Failures in `ignore` (already looked up again, unchanged), or quoting one, do not count.
+ */
+export function staleNetworkReference(resources: readonly ResourceResult[], network: ResolvedNetwork, ignore: ReadonlySet<string> = new Set()): StaleNetworkReference | undefined {
+  const ids: [label: string, id: string][] = [
+    ['VPC', network.vpcId],
+    ['hosted zone', network.zoneId],
+    ...networkSubnets(network).map((id): [string, string] => ['subnet', id]),
+  ];
+  for (const r of resources) {
+    const message = r.message;
+    // A failure held back by backoff repeats the original message inside its own: ignored alike.
+    if (r.state !== 'Failed' || message === undefined || [...ignore].some((known) => message.includes(known))) continue;
+    const named = ids.find(([, id]) => id !== '' && message.includes(id));
+    const code = NETWORK_NOT_FOUND.exec(message)?.[0];
+    if (code === undefined && !(named && NOT_FOUND_WORDS.test(message))) continue;
+    const kind = code === undefined ? undefined : /Vpc/.test(code) ? 'VPC' : /Zone/.test(code) ? 'hosted zone' : 'subnet';
+    const reference = named ? `${named[0]} ${named[1]}` : (kind ?? 'a network reference');
+    return { reference, resource: r.resource, message };
+  }
+  return undefined;
 }

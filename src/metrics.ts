@@ -29,6 +29,8 @@ export class ConvergeMetrics {
   private readonly resources: Gauge<'state'>;
   private readonly inProgress: Gauge;
   private readonly rejected: Gauge;
+  private readonly sourceErrors: Counter;
+  private readonly sourceHealthy: Gauge;
 
   constructor(options: MetricsOptions = {}) {
     const registers = [this.registry];
@@ -48,6 +50,12 @@ export class ConvergeMetrics {
     this.resources = new Gauge({ name: 'converge_resources', help: 'Managed AWS resources by state, as of the last cycle that reached them.', labelNames: ['state'], registers });
     this.inProgress = new Gauge({ name: 'converge_cycle_in_progress', help: '1 while a reconcile cycle runs.', registers });
     this.rejected = new Gauge({ name: 'converge_desired_state_rejected', help: '1 while the newest desired-state revision is invalid and an older one (or none) is enforced.', registers });
+    this.sourceErrors = new Counter({
+      name: 'converge_source_errors_total',
+      help: 'Cycles that could not read the desired-state source (the last valid revision stayed enforced, if there was one).',
+      registers,
+    });
+    this.sourceHealthy = new Gauge({ name: 'converge_source_healthy', help: '1 when the last cycle could read the desired-state source, 0 when it could not.', registers });
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -74,6 +82,10 @@ export class ConvergeMetrics {
     this.cycleDuration.observe({ trigger: summary.trigger }, summary.durationMs / 1000);
     if (summary.errors > 0) this.errors.inc(summary.errors);
     this.rejected.set(summary.rejectedRevision ? 1 : 0);
+    if (summary.source) {
+      this.sourceHealthy.set(summary.source.healthy ? 1 : 0);
+      if (!summary.source.healthy) this.sourceErrors.inc();
+    }
     if (summary.outcome !== 'error' && summary.outcome !== 'invalid' && !aborted) this.lastSuccess.set(endedAt.getTime() / 1000);
 
     for (const resource of summary.resources) {

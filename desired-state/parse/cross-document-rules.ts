@@ -1,3 +1,4 @@
+import { MAX_SERVICES } from '../limits.js';
 import { pathSegments, routeSchema, type RouteInput } from '../schema/route.js';
 import { isPlainObject, quote } from '../schema/values.js';
 import { listenerPortSchema } from '../schema/workload.js';
@@ -17,6 +18,7 @@ export function checkDocumentSet(documentCount: number, checked: readonly Checke
     return;
   }
   for (const kind of ['Environment', 'Gateway', 'Frontend'] as const) checkSingleton(kind, checked, issues);
+  checkServiceCount(checked, issues);
   checkDuplicateNames(checked.filter((c) => c.kind === 'Service'), issues);
   checkNameCollisions(checked, issues);
   checkServices(serviceFacts(checked), issues);
@@ -32,6 +34,17 @@ function checkSingleton(kind: DocumentKind, checked: readonly CheckedDocument[],
   for (const extra of found.slice(1)) {
     issues.add(extra.doc, 'kind', `a second ${kind}; exactly one is allowed (the first is ${describeDocument(first.doc)})`);
   }
+}
+
+/** MAX_SERVICES (limits.ts): the internal NLB's listener quota. */
+function checkServiceCount(checked: readonly CheckedDocument[], issues: IssueList): void {
+  const count = checked.filter((c) => c.kind === 'Service').length;
+  if (count <= MAX_SERVICES) return;
+  issues.add(
+    undefined,
+    '',
+    `${count} Services; an environment holds at most ${MAX_SERVICES}: each Service takes a listener on the environment's internal Network Load Balancer, and AWS allows 50 listeners per NLB, a quota that cannot be raised ("Listeners per NLB")`,
+  );
 }
 
 function checkDuplicateNames(services: readonly CheckedDocument[], issues: IssueList): void {

@@ -1,9 +1,9 @@
-import type { DesiredStateIssue } from '../errors.js';
+import { WHOLE_SOURCE, type DesiredStateIssue } from '../errors.js';
+import { shownKey } from '../schema/values.js';
 import { compareStrings } from './order.js';
 import type { RawDocument } from './raw-document.js';
 
-/** The `file` of a problem that belongs to no single document. */
-export const WHOLE_SOURCE = '(desired state)';
+export { WHOLE_SOURCE };
 
 /** Collects problems and lists them grouped by file and document, in discovery order within one. */
 export class IssueList {
@@ -33,13 +33,19 @@ export class IssueList {
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 
-/** `['spec', 'routes', 1, 'backendPath']` becomes `spec.routes[1].backendPath`. */
+/**
+ * `['spec', 'routes', 1, 'backendPath']` becomes `spec.routes[1].backendPath`. Keys come from the
+ * document: one that could hold a value is shown as `schema/values.ts` shownKey allows, or as `[?]`.
+ */
 export function formatPath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const key of path) {
     if (typeof key === 'number') out += `[${key}]`;
-    else if (typeof key === 'string' && IDENTIFIER.test(key)) out += out === '' ? key : `.${key}`;
-    else out += `[${JSON.stringify(String(key))}]`;
+    else if (typeof key === 'string' && IDENTIFIER.test(key) && key.length <= 128) out += out === '' ? key : `.${key}`;
+    else {
+      const shown = shownKey(String(key));
+      out += shown === undefined ? '[?]' : `[${JSON.stringify(shown)}]`;
+    }
   }
   return out;
 }

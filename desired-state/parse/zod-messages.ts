@@ -13,7 +13,7 @@ const EXPECTED: Record<string, string> = {
   array: 'a list',
 };
 
-/** Messages for zod's own issues. Values are described by their type only, so secrets never leak. */
+/** Messages for zod's own issues. Values are described by their type only, so secrets never leak; every code has one. */
 export const errorMap: z.core.$ZodErrorMap = (issue) => {
   switch (issue.code) {
     case 'invalid_type': {
@@ -29,8 +29,12 @@ export const errorMap: z.core.$ZodErrorMap = (issue) => {
       return issue.origin === 'array' ? `needs at least ${String(issue.minimum)} item(s)` : `must be at least ${String(issue.minimum)}`;
     case 'too_big':
       return issue.origin === 'array' ? `allows at most ${String(issue.maximum)} item(s)` : `must be at most ${String(issue.maximum)}`;
-    default:
+    case 'custom':
+      // A rule's own message; rules say what a value is without showing one that could be secret.
       return undefined;
+    default:
+      // zod's own texts for the other codes could quote keys or values: say what was wrong with none.
+      return `is not valid here (${issue.code.replaceAll('_', ' ')})`;
   }
 };
 

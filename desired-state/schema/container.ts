@@ -1,7 +1,7 @@
 /** A workload's container: image, Fargate size, environment, secrets and its own health check. */
 import { z } from 'zod';
 import { fieldsValid, onObjects, patternString, strictObject, wholeNumber } from './field-rules.js';
-import { isPlainObject, quote } from './values.js';
+import { isPlainObject, showKey } from './values.js';
 
 /** Task memory (MiB) Fargate offers for each task cpu value (aws-facts.md section 11). */
 export const FARGATE_MEMORY: ReadonlyMap<number, readonly number[]> = new Map([
@@ -36,7 +36,7 @@ function checkEnvNames(variables: Record<string, unknown>, ctx: z.core.$Refineme
       ctx.addIssue({
         code: 'custom',
         path: [name],
-        message: `environment variable name ${quote(name)} must start with a letter or "_" and contain only letters, digits and "_"`,
+        message: `environment variable name ${showKey(name)} must start with a letter or "_" and contain only letters, digits and "_"${name.includes('=') ? '; write NAME: value, not NAME=value' : ''}`,
         input: undefined,
       });
     }
@@ -113,7 +113,7 @@ export const containerSchema = strictObject({
         ctx.addIssue({
           code: 'custom',
           path: ['env', name],
-          message: `${name} is set both in env and in secrets; keep it in one of them`,
+          message: `${showKey(name)} is set both in env and in secrets; keep it in one of them`,
           input: undefined,
         });
       }

@@ -4,7 +4,7 @@ import { TAG_LIMITS } from '../tags.js';
 import { DOCUMENT_KINDS } from '../types.js';
 import { closestName } from './closest-name.js';
 import { onObjects, strictObject } from './field-rules.js';
-import { quote } from './values.js';
+import { quote, showKey } from './values.js';
 
 export const API_VERSION = 'converge/v1';
 
@@ -21,17 +21,17 @@ const TAG_CHARACTER_TEXT = 'letters, digits, spaces and + - = . _ : / @';
 
 // AWS tags: key 1-127 and value at most 255 characters, the strictest of ECS, EC2 and ELBv2 (aws-facts.md section 9, "Tags: ELBv2").
 function labelKeyProblem(key: string): string | undefined {
-  if (key.length < 1 || key.length > TAG_LIMITS.keyLength) return `label key ${quote(key)} must be 1 to ${TAG_LIMITS.keyLength} characters (an AWS tag key)`;
-  if (!TAG_CHARACTERS.test(key)) return `label key ${quote(key)} may only contain ${TAG_CHARACTER_TEXT} (an AWS tag key)`;
+  if (key.length < 1 || key.length > TAG_LIMITS.keyLength) return `label key ${showKey(key)} must be 1 to ${TAG_LIMITS.keyLength} characters (an AWS tag key)`;
+  if (!TAG_CHARACTERS.test(key)) return `label key ${showKey(key)} may only contain ${TAG_CHARACTER_TEXT} (an AWS tag key)`;
   const lower = key.toLowerCase();
-  if (lower.startsWith('aws:')) return `label key ${quote(key)} may not start with "aws:" (reserved by AWS)`;
-  if (lower.startsWith('converge:')) return `label key ${quote(key)} may not start with "converge:" (reserved for converge's ownership tags)`;
+  if (lower.startsWith('aws:')) return `label key ${showKey(key)} may not start with "aws:" (reserved by AWS)`;
+  if (lower.startsWith('converge:')) return `label key ${showKey(key)} may not start with "converge:" (reserved for converge's ownership tags)`;
   return undefined;
 }
 
 function labelValueProblem(key: string, value: string): string | undefined {
-  if (value.length > TAG_LIMITS.valueLength) return `the value of label ${quote(key)} must be at most ${TAG_LIMITS.valueLength} characters (an AWS tag value)`;
-  if (!TAG_CHARACTERS.test(value)) return `the value of label ${quote(key)} may only contain ${TAG_CHARACTER_TEXT} (an AWS tag value)`;
+  if (value.length > TAG_LIMITS.valueLength) return `the value of label ${showKey(key)} must be at most ${TAG_LIMITS.valueLength} characters (an AWS tag value)`;
+  if (!TAG_CHARACTERS.test(value)) return `the value of label ${showKey(key)} may only contain ${TAG_CHARACTER_TEXT} (an AWS tag value)`;
   return undefined;
 }
 

@@ -1,12 +1,13 @@
 /** zod building blocks every document schema uses: strict objects, numbers, strings and lists with readable messages. */
 import { z } from 'zod';
 import { closestName } from './closest-name.js';
-import { describeValue, isPlainObject, quote } from './values.js';
+import { describeValue, isPlainObject, quote, showKey } from './values.js';
 
+/** The field's name is shown as showKey allows; its value never is. */
 function unknownFieldMessage(key: string, known: readonly string[]): string {
-  const suggestion = closestName(key, known);
+  const suggestion = key.length <= 128 ? closestName(key, known) : undefined;
   const hint = suggestion ? `did you mean "${suggestion}"?` : `allowed: ${known.join(', ')}`;
-  return `unknown field "${key}" (${hint})`;
+  return `unknown field ${showKey(key)} (${hint})`;
 }
 
 /**
@@ -71,8 +72,13 @@ export function uniqueItems(what: string) {
   return (items: readonly unknown[], ctx: z.core.$RefinementCtx): void => {
     const seen = new Set<string>();
     items.forEach((item, index) => {
+      // Items of another type are reported by the item schema; only names and addresses are compared (and shown).
+      if (typeof item !== 'string' && !isPlainObject(item)) return;
       const key = JSON.stringify(item);
-      if (seen.has(key)) ctx.addIssue({ code: 'custom', path: [index], message: `duplicate ${what} ${key}`, input: undefined });
+      if (seen.has(key)) {
+        const shown = typeof item === 'string' ? quote(item) : key.length <= 80 ? key : `${key.slice(0, 77)}...`;
+        ctx.addIssue({ code: 'custom', path: [index], message: `duplicate ${what} ${shown}`, input: undefined });
+      }
       seen.add(key);
     });
   };

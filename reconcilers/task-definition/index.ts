@@ -82,7 +82,9 @@ export function diffTasks(desired: NormalizedTask, live: NormalizedTask): FieldD
     const envNames = [...new Set([...Object.keys(d.environment), ...Object.keys(l.environment)])].sort();
     for (const env of envNames) {
       if (d.environment[env] !== l.environment[env]) {
-        out.push({ field: `containers.${name}.environment.${env}`, desired: maskSensitive(env, d.environment[env]), live: maskSensitive(env, l.environment[env]) });
+        const desiredValue = d.environment[env];
+        const liveValue = l.environment[env];
+        out.push({ field: `containers.${name}.environment.${env}`, desired: maskSensitive(env, desiredValue, [liveValue]), live: maskSensitive(env, liveValue, [desiredValue]) });
       }
     }
   }

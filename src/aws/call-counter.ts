@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { setMaxListeners } from 'node:events';
 
 export type CallKind = 'read' | 'write';
 
@@ -58,14 +59,50 @@ export class CallCounter {
   }
 }
 
-const scopes = new AsyncLocalStorage<CallCounter[]>();
+/** What every AWS call made inside a scope sees: the counters it adds to, and the signal that aborts it. */
+interface CallScope {
+  counters: CallCounter[];
+  signal?: AbortSignal;
+}
+
+const scopes = new AsyncLocalStorage<CallScope>();
 
 /** Runs `fn` with a fresh counter that sees every AWS call made inside it, however deep. */
 export async function withCallScope<T>(fn: (counter: CallCounter) => Promise<T>): Promise<{ result: T; calls: CallCounter }> {
   const counter = new CallCounter();
-  const outer = scopes.getStore() ?? [];
-  const result = await scopes.run([...outer, counter], () => fn(counter));
+  const outer = scopes.getStore();
+  const result = await scopes.run({ counters: [...(outer?.counters ?? []), counter], signal: outer?.signal }, () => fn(counter));
   return { result, calls: counter };
+}
+
+/**
+ * Runs `fn` so that every AWS call made inside it, however deep (and in any call scope opened
+ * inside it), is aborted when `signal` fires: the call rejects at once with an
+ * `AwsCallAbortedError`, its HTTP request is destroyed and the SDK makes no further attempt.
+ * The daemon runs each cycle under its timeout's signal. Nested signals combine.
+ */
+export function withCallSignal<T>(signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
+  const outer = scopes.getStore();
+  const combined = outer?.signal ? AbortSignal.any([outer.signal, signal]) : signal;
+  // Every call in flight or waiting for a slot listens, and stops listening when it ends: many at
+  // once are expected, not a leak (Node warns past 10 listeners otherwise).
+  setMaxListeners(0, combined);
+  return scopes.run({ counters: outer?.counters ?? [], signal: combined }, fn);
+}
+
+/** The signal that aborts AWS calls made here, if the caller runs under one (`withCallSignal`). */
+export function currentCallSignal(): AbortSignal | undefined {
+  return scopes.getStore()?.signal;
+}
+
+/** An AWS call cut short because its scope's signal fired (a cycle timeout, a shutdown past its grace). */
+export class AwsCallAbortedError extends Error {
+  constructor(call: string, reason: unknown) {
+    const why = reason instanceof Error ? reason.message : typeof reason === 'string' && reason !== '' ? reason : 'aborted';
+    super(`${call} aborted: ${why}`, { cause: reason });
+    // The name the SDK (and its retry strategy) gives aborted requests: never retried.
+    this.name = 'AbortError';
+  }
 }
 
 type CallListener = (call: CallRecord) => void;
@@ -78,6 +115,6 @@ export function onAwsCall(listener: CallListener): () => void {
 }
 
 export function recordAwsCall(call: CallRecord): void {
-  for (const counter of scopes.getStore() ?? []) counter.record(call);
+  for (const counter of scopes.getStore()?.counters ?? []) counter.record(call);
   for (const listener of listeners) listener(call);
 }

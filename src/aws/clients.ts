@@ -6,9 +6,9 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { S3Client } from '@aws-sdk/client-s3';
-import type { InitializeHandler, InitializeHandlerArguments, MetadataBearer, Pluggable } from '@smithy/types';
+import { SMITHY_CONTEXT_KEY, type HandlerExecutionContext, type HttpHandlerOptions, type InitializeHandler, type InitializeHandlerArguments, type MetadataBearer, type Pluggable } from '@smithy/types';
 import { Semaphore } from '../util/semaphore.js';
-import { callKindOf, recordAwsCall } from './call-counter.js';
+import { AwsCallAbortedError, callKindOf, currentCallSignal, recordAwsCall } from './call-counter.js';
 
 export interface AwsClients {
   region: string;
@@ -30,8 +30,24 @@ export interface AwsClientOptions {
   /** Attempts per call, including the first; the SDK's standard or adaptive retry applies between them. */
   maxAttempts?: number;
   retryMode?: 'standard' | 'adaptive';
-  /** Per-request socket timeout. */
+  /** Per-request timeout: a request without a complete answer by then fails (TimeoutError, retried like one). */
   requestTimeoutMs?: number;
+}
+
+/** Default per-request timeout; a request past it is destroyed and fails, it does not only warn. */
+export const REQUEST_TIMEOUT_MS = 30_000;
+export const CONNECTION_TIMEOUT_MS = 5_000;
+const MAX_ATTEMPTS_RANGE = { min: 1, max: 10 };
+
+/** `AWS_MAX_ATTEMPTS` (attempts per call, first included): a whole number from 1 to 10, default 5. */
+export function maxAttemptsFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.AWS_MAX_ATTEMPTS;
+  if (raw === undefined || raw.trim() === '') return 5;
+  const value = Number(raw.trim());
+  if (!/^\d+$/.test(raw.trim()) || value < MAX_ATTEMPTS_RANGE.min || value > MAX_ATTEMPTS_RANGE.max) {
+    throw new Error(`AWS_MAX_ATTEMPTS: "${raw}" is not a whole number of attempts from ${MAX_ATTEMPTS_RANGE.min} to ${MAX_ATTEMPTS_RANGE.max}`);
+  }
+  return value;
 }
 
 const SERVICE_NAMES: Record<string, string> = {
@@ -45,22 +61,66 @@ const SERVICE_NAMES: Record<string, string> = {
   S3Client: 'S3',
 };
 
-/** Counts every operation (once, however many retries) and bounds how many run at once. */
+/** Settles like `call`, or rejects with an `AwsCallAbortedError` as soon as `signal` fires. */
+function abortable<T>(call: Promise<T>, signal: AbortSignal, name: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(new AwsCallAbortedError(name, signal.reason));
+    signal.addEventListener('abort', onAbort, { once: true });
+    call.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/**
+ * Counts every operation (once, however many retries), bounds how many run at once, and makes
+ * the call abortable by the caller's call scope (`withCallSignal`): an abort rejects the call at
+ * once, also while it waits for a slot, and the signal goes into the Smithy context so that the
+ * SDK's retry loop stops too (the request handler gets it from `abortableRequests`).
+ */
 function countingPlugin<I extends object, O extends MetadataBearer>(limiter: Semaphore): Pluggable<I, O> {
   return {
     applyToStack(stack) {
       stack.add(
-        (next: InitializeHandler<I, O>, context) =>
+        (next: InitializeHandler<I, O>, context: HandlerExecutionContext) =>
           (args: InitializeHandlerArguments<I>) => {
             const clientName = typeof context.clientName === 'string' ? context.clientName : 'unknown';
             const operation = (typeof context.commandName === 'string' ? context.commandName : 'unknown').replace(/Command$/, '');
-            recordAwsCall({ service: SERVICE_NAMES[clientName] ?? clientName, operation, kind: callKindOf(operation) });
-            return limiter.run(() => next(args));
+            const service = SERVICE_NAMES[clientName] ?? clientName;
+            recordAwsCall({ service, operation, kind: callKindOf(operation) });
+            const signal = currentCallSignal();
+            if (!signal) return limiter.run(() => next(args));
+            const name = `${service} ${operation}`;
+            if (signal.aborted) return Promise.reject(new AwsCallAbortedError(name, signal.reason));
+            const smithy = (context[SMITHY_CONTEXT_KEY] ??= {});
+            smithy.abortSignal ??= signal;
+            const call = limiter.run(() => (signal.aborted ? Promise.reject(new AwsCallAbortedError(name, signal.reason)) : next(args)));
+            return abortable(call, signal, name);
           },
         { step: 'initialize', name: 'convergeCallCounter', priority: 'high' },
       );
     },
   };
+}
+
+interface RequestHandlerLike {
+  handle(request: unknown, options?: HttpHandlerOptions): Promise<unknown>;
+}
+
+/**
+ * The SDK hands the request handler only the options given to `send`, never the middleware
+ * context: this passes the caller's call-scope signal (`withCallSignal`) to the handler, which
+ * then destroys the HTTP request when it fires, so an aborted call frees its socket at once.
+ */
+function abortableRequests<C extends { config: { requestHandler: unknown } }>(client: C): C {
+  const handler = client.config.requestHandler as RequestHandlerLike;
+  const handle = handler.handle.bind(handler);
+  handler.handle = (request, options = {}) => {
+    const signal = currentCallSignal();
+    if (!signal) return handle(request, options);
+    const own = options.abortSignal;
+    const abortSignal = own === undefined ? signal : own instanceof AbortSignal ? AbortSignal.any([own, signal]) : own;
+    return handle(request, { ...options, abortSignal });
+  };
+  return client;
 }
 
 export function resolveRegion(explicit?: string): string {
@@ -73,13 +133,15 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
   const limiter = new Semaphore(options.maxConcurrentCalls ?? 16);
   const common = {
     region,
-    maxAttempts: options.maxAttempts ?? Number(process.env.AWS_MAX_ATTEMPTS ?? 5),
+    maxAttempts: options.maxAttempts ?? maxAttemptsFromEnv(),
     retryMode: options.retryMode ?? (process.env.AWS_RETRY_MODE === 'standard' ? 'standard' : 'adaptive'),
-    requestHandler: { requestTimeout: options.requestTimeoutMs ?? 30_000, connectionTimeout: 5_000 },
+    // Without throwOnRequestTimeout the handler only logs a warning when requestTimeout passes and
+    // keeps waiting: one hung call held a daemon's cycle for good.
+    requestHandler: { requestTimeout: options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS, connectionTimeout: CONNECTION_TIMEOUT_MS, throwOnRequestTimeout: true },
   };
-  const withPlugin = <I extends object, O extends MetadataBearer, C extends { middlewareStack: { use(p: Pluggable<I, O>): void } }>(client: C): C => {
+  const withPlugin = <I extends object, O extends MetadataBearer, C extends { middlewareStack: { use(p: Pluggable<I, O>): void }; config: { requestHandler: unknown } }>(client: C): C => {
     client.middlewareStack.use(countingPlugin<I, O>(limiter));
-    return client;
+    return abortableRequests(client);
   };
   // An emulator endpoint (AWS_ENDPOINT_URL) has no virtual-host buckets.
   const forcePathStyle = Boolean(process.env.AWS_ENDPOINT_URL ?? process.env.AWS_ENDPOINT_URL_S3);

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { InvalidDesiredStateError, formatIssues } from '../../desired-state/errors.js';
+import { credentialWarnings } from '../../desired-state/credential-names.js';
 import { parseDesiredState } from '../../desired-state/parse.js';
 import { openSource } from '../source/source.js';
 import { createAwsClients } from '../aws/clients.js';
@@ -87,6 +88,8 @@ async function validate(args: string[], io: CliIo): Promise<number> {
   try {
     const state = parseDesiredState(files, revision);
     io.stderr(`valid: ${source.description} revision ${revision}: Environment ${state.environment.name}, ${state.services.length} service(s), gateway ${state.gateway.name}, frontend ${state.frontend.name}\n`);
+    // Warnings do not make the desired state invalid (exit 0); `plan` and the daemon repeat them.
+    for (const warning of credentialWarnings(state)) io.stderr(`warning: ${warning}\n`);
     return 0;
   } catch (error) {
     if (!(error instanceof InvalidDesiredStateError)) throw error;

@@ -1,8 +1,26 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CycleSummary } from '../controller.js';
 import type { ResourceResult } from '../engine/engine.js';
+import { parseBoundedMilliseconds, type DurationBounds } from '../daemon/duration.js';
 import type { DeploymentProgress } from '../engine/types.js';
 import type { CliIo } from './io.js';
+
+/** What `CONVERGE_WAIT_TIMEOUT_MS` and `CONVERGE_WAIT_POLL_MS` accept (milliseconds, or a duration with its unit). */
+export const WAIT_BOUNDS = {
+  /** How long `apply --wait` keeps going: 1 s to 24 h (default 1 h). */
+  timeout: { min: 1_000, max: 24 * 3_600_000 },
+  /** Pause between passes while something progresses: 500 ms (each pass is a full cycle of reads) to 10 min (default 10 s). */
+  poll: { min: 500, max: 10 * 60_000 },
+} as const satisfies Record<string, Required<DurationBounds>>;
+
+/** The wait settings from the environment; an out-of-range or unreadable value throws a `DurationError` naming the variable. */
+export function waitSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): { timeoutMs: number; pollMs: number } {
+  const read = (variable: string, fallback: number, bounds: Required<DurationBounds>): number => {
+    const raw = env[variable];
+    return raw === undefined || raw.trim() === '' ? fallback : parseBoundedMilliseconds(raw, variable, bounds);
+  };
+  return { timeoutMs: read('CONVERGE_WAIT_TIMEOUT_MS', 60 * 60_000, WAIT_BOUNDS.timeout), pollMs: read('CONVERGE_WAIT_POLL_MS', 10_000, WAIT_BOUNDS.poll) };
+}
 
 export interface WaitOptions {
   timeoutMs?: number;
@@ -54,8 +72,9 @@ export const isConverged = (summary: CycleSummary): boolean => summary.outcome =
  * the desired state is invalid, or the wait times out.
  */
 export async function waitForDeployments(controller: WaitController, first: CycleSummary, io: CliIo, options: WaitOptions = {}): Promise<boolean> {
-  const timeoutMs = options.timeoutMs ?? Number(process.env.CONVERGE_WAIT_TIMEOUT_MS ?? 60 * 60_000);
-  const pollMs = options.pollMs ?? Number(process.env.CONVERGE_WAIT_POLL_MS ?? 10_000);
+  const fromEnv = options.timeoutMs === undefined || options.pollMs === undefined ? waitSettingsFromEnv() : undefined;
+  const timeoutMs = options.timeoutMs ?? fromEnv?.timeoutMs ?? 60 * 60_000;
+  const pollMs = options.pollMs ?? fromEnv?.pollMs ?? 10_000;
   const heartbeatMs = options.heartbeatMs ?? 30_000;
   const now = options.now ?? Date.now;
   const pause = options.sleep ?? ((ms: number) => sleep(ms));

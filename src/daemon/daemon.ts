@@ -2,8 +2,8 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { DesiredStateIssue } from '../../desired-state/errors.js';
-import { onAwsCall } from '../aws/call-counter.js';
-import type { CycleSummary, Trigger } from '../controller.js';
+import { onAwsCall, withCallSignal } from '../aws/call-counter.js';
+import type { CycleSummary, SourceHealth, Trigger } from '../controller.js';
 import { ConvergeMetrics, type CycleAbort } from '../metrics.js';
 import { withJitter } from './duration.js';
 import { closeServer, createDaemonServer } from './http.js';
@@ -17,6 +17,8 @@ export interface ReconcileTarget {
   readonly source: { readonly description: string; revision(): Promise<string> };
   readonly enforcedRevision: string | undefined;
   readonly rejected: { revision: string; issues: DesiredStateIssue[] } | undefined;
+  /** Whether the desired-state source could be read at the last attempt; undefined before one. */
+  readonly sourceHealth?: SourceHealth;
   runCycle(input: { mode: 'plan' | 'apply'; trigger: Trigger; signal?: AbortSignal; cycleId?: string }): Promise<CycleSummary>;
 }
 
@@ -65,8 +67,12 @@ export class Daemon {
   private readonly statusTracker: StatusTracker;
   private readonly watcher: SourceWatcher;
   private readonly server: Server;
-  /** Aborts the running cycle (its timeout or a shutdown): no further resource starts. */
-  private currentCycle?: AbortController;
+  /**
+   * The running cycle's two signals: `stop` (its timeout or a shutdown) starts no further
+   * resource; `calls` aborts its AWS calls in flight, at its timeout, or when a shutdown stops
+   * waiting for them.
+   */
+  private currentCycle?: { stop: AbortController; calls: AbortController };
   private intervalTimer?: NodeJS.Timeout;
   private nextIntervalAt?: Date;
   private stopping?: Promise<void>;
@@ -148,6 +154,7 @@ export class Daemon {
       source: this.target.source.description,
       enforcedRevision: this.target.enforcedRevision,
       rejected: this.target.rejected,
+      sourceHealth: this.target.sourceHealth,
       running: this.scheduler.running,
       queued: this.scheduler.pending,
       nextIntervalCycleAt: this.nextIntervalAt,
@@ -172,11 +179,14 @@ export class Daemon {
     clearTimeout(this.intervalTimer);
     this.nextIntervalAt = undefined;
     const drained = Promise.all([this.scheduler.stop(), this.watcher.stop()]).then(() => true);
-    this.currentCycle?.abort(new ShutdownError(reason));
+    // In-flight calls may finish (a write cut short leaves AWS in a state the next start has to read).
+    this.currentCycle?.stop.abort(new ShutdownError(reason));
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), this.config.shutdownTimeoutMs)));
     const completed = await Promise.race([drained, timedOut]);
     clearTimeout(timer);
+    // Past the shutdown timeout, calls still in flight are aborted rather than left holding sockets.
+    if (!completed) this.currentCycle?.calls.abort(new ShutdownError(`${reason}; calls still in flight after ${this.config.shutdownTimeoutMs} ms`));
     await closeServer(this.server, 1_000);
     this.disposeAwsListener?.();
     this.log.info(
@@ -217,17 +227,24 @@ export class Daemon {
     clearTimeout(this.intervalTimer);
     this.nextIntervalAt = undefined;
     const abort = new AbortController();
-    this.currentCycle = abort;
+    const calls = new AbortController();
+    this.currentCycle = { stop: abort, calls };
     const timer = setTimeout(() => {
-      this.log.warn({ event: 'cycle-timeout', cycle, timeoutMs: this.config.cycleTimeoutMs }, `cycle ${cycle} exceeded ${this.config.cycleTimeoutMs} ms: no further resource starts`);
-      abort.abort(new CycleTimeoutError(this.config.cycleTimeoutMs));
+      this.log.warn(
+        { event: 'cycle-timeout', cycle, timeoutMs: this.config.cycleTimeoutMs },
+        `cycle ${cycle} exceeded ${this.config.cycleTimeoutMs} ms: its AWS calls in flight are aborted and no further resource starts`,
+      );
+      const reason = new CycleTimeoutError(this.config.cycleTimeoutMs);
+      abort.abort(reason);
+      // A hung call (a socket that never answers) must not hold the daemon: the cycle ends now.
+      calls.abort(reason);
     }, this.config.cycleTimeoutMs);
     const startedAt = new Date();
     this.statusTracker.cycleStarted(cycle, startedAt);
     this.metrics.cycleStarted();
     let summary: CycleSummary;
     try {
-      summary = await this.target.runCycle({ mode: 'apply', trigger, signal: abort.signal, cycleId: cycle });
+      summary = await withCallSignal(calls.signal, () => this.target.runCycle({ mode: 'apply', trigger, signal: abort.signal, cycleId: cycle }));
     } catch (error) {
       summary = this.crashedCycle(cycle, trigger, startedAt, error);
     } finally {

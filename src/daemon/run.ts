@@ -141,7 +141,8 @@ export async function runDaemon(args: string[]): Promise<number> {
   for (const signal of SIGNALS) process.off(signal, onSignal);
   output.close();
   controller.close();
-  // Calls abandoned after the shutdown timeout may still hold sockets open: do not let them keep the process.
+  // Calls still in flight after the shutdown timeout were aborted; should anything else (a timer, a
+  // socket) still hold the event loop, it does not keep the process.
   setTimeout(() => process.exit(process.exitCode ?? 0), 2_000).unref();
   return 0;
 }

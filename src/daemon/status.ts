@@ -1,4 +1,4 @@
-import type { CycleSummary, Trigger } from '../controller.js';
+import type { CycleSummary, SourceHealth, Trigger } from '../controller.js';
 import type { DesiredStateIssue } from '../../desired-state/errors.js';
 import type { ResourceResult } from '../engine/engine.js';
 import type { CycleAbort } from '../metrics.js';
@@ -25,6 +25,7 @@ export interface CycleRecord {
 
 export interface StatusInputs {
   source: string;
+  sourceHealth?: SourceHealth;
   enforcedRevision?: string;
   rejected?: { revision: string; issues: DesiredStateIssue[] };
   running?: { cycle: string; trigger: Trigger };
@@ -41,6 +42,11 @@ export interface StatusDocument {
   startedAt: string;
   uptimeSeconds: number;
   source: string;
+  /**
+   * Whether the source could be read at the last attempt (null before one). While it cannot,
+   * `enforcedRevision` (the last valid one) stays enforced.
+   */
+  sourceHealth: SourceHealth | null;
   enforcedRevision: string | null;
   /** The newest revision when it is invalid: why it is not the enforced one. */
   rejected: { revision: string; issues: DesiredStateIssue[] } | null;
@@ -122,6 +128,7 @@ export class StatusTracker {
       startedAt: this.startedAt.toISOString(),
       uptimeSeconds: Math.round((now.getTime() - this.startedAt.getTime()) / 1000),
       source: inputs.source,
+      sourceHealth: inputs.sourceHealth ?? null,
       enforcedRevision: inputs.enforcedRevision ?? null,
       rejected: inputs.rejected ?? null,
       cycle: {

@@ -1,4 +1,5 @@
 import { pino, type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
+import { hasUrlUserinfo, looksLikeCredential } from '../../desired-state/credential-names.js';
 
 export type { Logger } from 'pino';
 
@@ -35,10 +36,35 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   );
 }
 
-const SECRET_NAME = /pass|secret|token|key|credential|private|auth/i;
+export const REDACTED = '[redacted]';
 
-/** Masks values of environment variables whose names suggest they hold a secret. */
-export function maskSensitive(name: string, value: unknown): unknown {
+/**
+ * Masks the value of an environment variable that looks like a credential, by the one rule in
+ * desired-state/credential-names.ts (the rule `converge validate` warns with). `others` are the
+ * variable's other values in the same event (desired and live): one of them carrying a password
+ * in a URL masks this one too, so that a diff never shows half of a pair.
+ */
+export function maskSensitive(name: string, value: unknown, others: readonly unknown[] = []): unknown {
   if (value === undefined || value === null) return value;
-  return SECRET_NAME.test(name) ? '[redacted]' : value;
+  return looksLikeCredential(name, value) || others.some((other) => hasUrlUserinfo(other)) ? REDACTED : value;
+}
+
+/** C0 and C1 control characters and the Unicode line separators: nothing that could break a line apart. */
+function isControl(character: string): boolean {
+  const code = character.codePointAt(0) ?? 0;
+  return code < 0x20 || (code >= 0x7f && code <= 0x9f) || code === 0x2028 || code === 0x2029;
+}
+
+/**
+ * An error message fit for a log line, `/status` and a metric's neighbourhood: one line, at most
+ * `max` characters, with URL userinfo and AWS access key ids masked.
+ */
+export function boundedErrorMessage(text: string, max = 300): string {
+  const clean = Array.from(text, (character) => (isControl(character) ? ' ' : character))
+    .join('')
+    .replace(/([a-z][a-z0-9+.-]*:\/\/)[^/?#\s@]+@/gi, `$1${REDACTED}@`)
+    .replace(/\b(AKIA|ASIA)[A-Z0-9]{16}\b/g, REDACTED)
+    .replace(/\s+/g, ' ')
+    .trim();
+  return clean.length <= max ? clean : `${clean.slice(0, max - 1)}…`;
 }

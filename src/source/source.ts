@@ -2,14 +2,15 @@
  * Where desired state comes from: a local folder or an S3 prefix. A source reports a cheap
  * revision (to notice changes) and loads the files; parsing happens in parse.ts.
  */
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { open, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { awsErrorName } from '../aws/errors.js';
 import { getObject, listObjects, type S3Listing } from '../aws/s3.js';
 import type { S3ObjectSummary } from '../aws/s3.js';
 import { sha256 } from '../../desired-state/hash.js';
-import type { SourceFile } from '../../desired-state/parse.js';
+import { MAX_FILE_BYTES } from '../../desired-state/limits.js';
+import { readableBySize, type SourceFile } from '../../desired-state/parse.js';
 
 export interface DesiredStateSource {
   readonly description: string;
@@ -88,19 +89,59 @@ class FolderSource implements DesiredStateSource {
 
   async load(): Promise<{ revision: string; files: SourceFile[] }> {
     const files = await this.readFiles();
-    const hash = sha256(JSON.stringify(files.map((file) => [file.file, file.content])));
-    return { revision: formatRevision(hash), files };
+    // A file not read changes the revision when its size or modification time does.
+    const hash = sha256(JSON.stringify(files.map(({ file, unread, mtimeMs }) => (unread ? [file.file, null, file.size, mtimeMs] : [file.file, file.content]))));
+    return { revision: formatRevision(hash), files: files.map(({ file }) => file) };
   }
 
-  private async readFiles(): Promise<SourceFile[]> {
+  /** Sizes first (fs.stat), then only the files within the size limits are read. */
+  private async readFiles(): Promise<{ file: SourceFile; unread: boolean; mtimeMs: number }[]> {
     const info = await stat(this.root).catch((error: unknown) => {
       throw new DesiredStateSourceError(`desired-state folder ${this.root} does not exist or cannot be read`, { cause: error });
     });
-    if (info.isFile()) {
-      return [{ file: path.basename(this.root), content: await readFile(this.root, 'utf-8') }];
+    const entries = info.isFile()
+      ? [{ name: path.basename(this.root), full: this.root, info }]
+      : await Promise.all(
+          (await listDocumentFiles(this.root, '')).sort(compareStrings).map(async (name) => {
+            const full = path.join(this.root, name);
+            return { name, full, info: await stat(full) };
+          }),
+        );
+    const readable = readableBySize(entries.map((entry) => entry.info.size));
+    return Promise.all(
+      entries.map(async ({ name, full, info: fileInfo }, index) => {
+        const read = readable[index] ? await readBounded(full, fileInfo.size, MAX_FILE_BYTES) : undefined;
+        const file: SourceFile = read?.text !== undefined ? { file: name, content: read.text, size: read.size } : { file: name, content: '', size: read?.size ?? fileInfo.size, unread: true };
+        return { file, unread: file.unread === true, mtimeMs: fileInfo.mtimeMs };
+      }),
+    );
+  }
+}
+
+/**
+ * The file's text, reading at most `limit` bytes: a file that grew past the limit since its size
+ * was taken is not read further, and only its size (at least `limit + 1`) is returned. The
+ * buffer starts at the size fs.stat gave, so reading all files takes about what they hold.
+ */
+async function readBounded(file: string, expectedSize: number, limit: number): Promise<{ text?: string; size: number }> {
+  const handle = await open(file, 'r');
+  try {
+    let buffer = Buffer.alloc(Math.min(expectedSize, limit) + 1);
+    let length = 0;
+    for (;;) {
+      if (length === buffer.length) {
+        if (length > limit) return { size: length };
+        const grown = Buffer.alloc(limit + 1);
+        buffer.copy(grown, 0, 0, length);
+        buffer = grown;
+      }
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
+      if (bytesRead === 0) break;
+      length += bytesRead;
     }
-    const names = (await listDocumentFiles(this.root, '')).sort(compareStrings);
-    return Promise.all(names.map(async (name) => ({ file: name, content: await readFile(path.join(this.root, name), 'utf-8') })));
+    return length > limit ? { size: length } : { text: buffer.toString('utf-8', 0, length), size: length };
+  } finally {
+    await handle.close();
   }
 }
 
@@ -127,6 +168,9 @@ async function listDocumentFiles(root: string, relative: string): Promise<string
 interface CachedObject {
   etag: string;
   content: string;
+  size: number;
+  /** Not downloaded (or not kept) because it is over a size limit. */
+  unread?: true;
 }
 
 const DOWNLOAD_CONCURRENCY = 8;
@@ -150,13 +194,19 @@ class S3Source implements DesiredStateSource {
     return s3Revision(await this.listDocuments());
   }
 
-  /** Downloads only objects whose ETag changed since the last load; nothing when none did. */
+  /**
+   * Downloads only objects whose ETag changed since the last load; nothing when none did. The
+   * sizes in the listing decide first: objects over the size limits are not downloaded at all.
+   */
   async load(): Promise<{ revision: string; files: SourceFile[] }> {
     const listed = await this.listDocuments();
     const revision = s3Revision(listed);
     if (this.cache?.revision === revision) return { revision, files: this.cache.files };
     const previous = this.cache?.objects ?? new Map<string, CachedObject>();
-    const fetched = await mapLimit(listed, DOWNLOAD_CONCURRENCY, (object) => this.fetch(object, previous));
+    const readable = readableBySize(listed.map((object) => object.size));
+    const fetched = await mapLimit(listed.map((object, index) => ({ object, read: readable[index] === true })), DOWNLOAD_CONCURRENCY, ({ object, read }) =>
+      read ? this.fetch(object, previous) : Promise.resolve<CachedObject>({ etag: object.etag, content: '', size: object.size, unread: true }),
+    );
     const objects = new Map<string, CachedObject>();
     const present: S3ObjectSummary[] = [];
     fetched.forEach((content, i) => {
@@ -173,14 +223,21 @@ class S3Source implements DesiredStateSource {
   }
 
   private sourceFile(key: string, objects: Map<string, CachedObject>): SourceFile {
-    return { file: `s3://${this.bucket}/${key}`, content: objects.get(key)?.content ?? '' };
+    const object = objects.get(key);
+    const file = `s3://${this.bucket}/${key}`;
+    if (object?.unread) return { file, content: '', size: object.size, unread: true };
+    return { file, content: object?.content ?? '', size: object?.size ?? 0 };
   }
 
   private async fetch(object: S3ObjectSummary, previous: Map<string, CachedObject>): Promise<CachedObject | undefined> {
     const cached = previous.get(object.key);
-    if (cached && cached.etag === object.etag) return cached;
+    if (cached && !cached.unread && cached.etag === object.etag) return cached;
     const fetched = await getObject(this.client(), this.bucket, object.key);
-    return fetched && { etag: fetched.etag || object.etag, content: fetched.text };
+    if (!fetched) return undefined;
+    const etag = fetched.etag || object.etag;
+    // Replaced by a larger object since the listing: its text is not kept.
+    const size = Buffer.byteLength(fetched.text, 'utf-8');
+    return size > MAX_FILE_BYTES ? { etag, content: '', size, unread: true } : { etag, content: fetched.text, size };
   }
 
   private async listDocuments(): Promise<S3ObjectSummary[]> {

@@ -11,11 +11,15 @@ Control endpoints (all answer JSON):
                                                       [code=<ErrorCode>] [message=<text>]
     POST /converge-emulator/codedeploy/settle        drive every active deployment to its end
                                                       (Ready deployments stay Ready)
+    POST /converge-emulator/hang                     body or query: operation=<Name> [seconds=<n>]
+                                                      [count=<n>]: hold the next matching requests
+    POST /converge-emulator/hang/release             wake every held request, drop armed hangs
     POST /converge-emulator/reset                    same as POST /moto-api/reset
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import threading
@@ -66,6 +70,25 @@ class InjectedFailure:
         }
 
 
+DEFAULT_HANG_SECONDS = 300.0
+MAX_HANG_SECONDS = 3600.0
+
+
+@dataclass
+class ArmedHang:
+    """Requests for `operation` are held `seconds` before moto answers them (a hung AWS call)."""
+
+    operation: str
+    seconds: float
+    # How many more requests to hold; None: every one until released.
+    remaining: int | None
+    # Requests held so far.
+    hits: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"operation": self.operation, "seconds": self.seconds, "remaining": self.remaining, "hits": self.hits}
+
+
 @dataclass
 class EmulatorState:
     # How many reads (GetDeployment / BatchGetDeployments / ListDeployments) a deployment
@@ -73,10 +96,34 @@ class EmulatorState:
     deploy_steps: int = field(default_factory=_env_deploy_steps)
     # Failures armed with /converge-emulator/codedeploy/fail-next, consumed in order.
     fail_next: list[InjectedFailure] = field(default_factory=list)
+    # Hangs armed with /converge-emulator/hang; `release` wakes the requests held now.
+    hangs: list[ArmedHang] = field(default_factory=list)
+    release: threading.Event = field(default_factory=threading.Event)
+    held: int = 0
 
     def reset(self) -> None:
         self.deploy_steps = _env_deploy_steps()
         self.fail_next = []
+        self.release_hangs()
+
+    def release_hangs(self) -> int:
+        """Drops the armed hangs and wakes every held request; returns how many were held."""
+        held = self.held
+        self.hangs = []
+        self.release.set()
+        self.release = threading.Event()
+        return held
+
+    def take_hang(self, operation: str) -> tuple[float, threading.Event] | None:
+        for hang in self.hangs:
+            if hang.operation == operation:
+                hang.hits += 1
+                if hang.remaining is not None:
+                    hang.remaining -= 1
+                    if hang.remaining <= 0:
+                        self.hangs.remove(hang)
+                return hang.seconds, self.release
+        return None
 
     def take_failure(self, application: str, group: str) -> InjectedFailure | None:
         for index, failure in enumerate(self.fail_next):
@@ -88,6 +135,8 @@ class EmulatorState:
         return {
             "deploySteps": self.deploy_steps,
             "failNext": [f.to_dict() for f in self.fail_next],
+            "hangs": [h.to_dict() for h in self.hangs],
+            "held": self.held,
         }
 
 
@@ -120,6 +169,8 @@ class ControlMiddleware:
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         path = environ.get("PATH_INFO", "")
         if path != PREFIX and not path.startswith(PREFIX + "/"):
+            if STATE.hangs:
+                _maybe_hang(environ)
             return self.app(environ, start_response)
         try:
             status, body = self.handle(environ, path[len(PREFIX) :].rstrip("/") or "/")
@@ -145,6 +196,12 @@ class ControlMiddleware:
             return 200, _configure(params)
         if route == "/codedeploy/fail-next":
             return 200, _arm_failure(params)
+        if route == "/hang":
+            return 200, _arm_hang(params)
+        if route == "/hang/release":
+            with LOCK:
+                released = STATE.release_hangs()
+            return 200, {"released": released}
         if route == "/codedeploy/settle":
             with LOCK:
                 settled: list[str] = []
@@ -208,3 +265,66 @@ def _arm_failure(params: dict[str, Any]) -> dict[str, Any]:
     with LOCK:
         STATE.fail_next.append(failure)
         return STATE.to_dict()
+
+
+def _arm_hang(params: dict[str, Any]) -> dict[str, Any]:
+    operation = params.get("operation")
+    if not operation or not isinstance(operation, str):
+        raise BadRequest("operation=<AWS operation name, e.g. DescribeServices> is required")
+    try:
+        seconds = float(params.get("seconds", DEFAULT_HANG_SECONDS))
+        count = int(params.get("count", 1))
+    except (TypeError, ValueError):
+        raise BadRequest("seconds must be a number and count an integer")
+    if not 0 < seconds <= MAX_HANG_SECONDS:
+        raise BadRequest(f"seconds must be > 0 and <= {MAX_HANG_SECONDS:g}")
+    if count < 0:
+        raise BadRequest("count must be >= 0 (0: every matching request until released)")
+    with LOCK:
+        STATE.hangs.append(ArmedHang(operation=operation, seconds=seconds, remaining=count or None))
+        return STATE.to_dict()
+
+
+def _operation_of(environ: dict[str, Any]) -> str | None:
+    """The AWS operation of a request: `X-Amz-Target` (JSON protocols: ECS, CodeDeploy, ACM,
+    CloudWatch Logs) or the `Action` parameter (query protocols: EC2, ELBv2), in the query string
+    or the form body. REST protocols (S3, Route 53) name no operation: never matched."""
+    target = environ.get("HTTP_X_AMZ_TARGET")
+    if target:
+        return str(target).rsplit(".", 1)[-1]
+    action = parse_qs(environ.get("QUERY_STRING", "")).get("Action")
+    if action:
+        return action[-1]
+    if "x-www-form-urlencoded" not in str(environ.get("CONTENT_TYPE", "")):
+        return None
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return None
+    if length <= 0:
+        return None
+    body = environ["wsgi.input"].read(length)
+    # Put the body back for moto.
+    environ["wsgi.input"] = io.BytesIO(body)
+    action = parse_qs(body.decode("utf-8", "replace")).get("Action")
+    return action[-1] if action else None
+
+
+def _maybe_hang(environ: dict[str, Any]) -> None:
+    """Holds this request (its own server thread) when a hang is armed for its operation, until
+    the hang's time passes or it is released; moto answers it afterwards (to a client that has
+    usually given up by then)."""
+    operation = _operation_of(environ)
+    if operation is None:
+        return
+    with LOCK:
+        taken = STATE.take_hang(operation)
+        if taken is None:
+            return
+        STATE.held += 1
+    seconds, release = taken
+    try:
+        release.wait(seconds)
+    finally:
+        with LOCK:
+            STATE.held -= 1

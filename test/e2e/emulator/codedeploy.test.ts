@@ -580,6 +580,6 @@ describe('emulator: launcher', () => {
     expect(apps.applications).toEqual([]);
     await expect(getDeployment(id)).rejects.toMatchObject({ name: 'DeploymentDoesNotExistException' });
     const settings: unknown = await (await fetch(`${moto.endpoint}/converge-emulator/`)).json();
-    expect(settings).toEqual({ deploySteps: 2, failNext: [] });
+    expect(settings).toEqual({ deploySteps: 2, failNext: [], hangs: [], held: 0 });
   });
 });
