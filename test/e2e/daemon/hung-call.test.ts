@@ -3,12 +3,12 @@
  * one cycle open (POST /converge-emulator/hang, test/emulator/control.py), the cycle is aborted
  * at `--cycle-timeout` with its calls, and the next cycle starts one interval later and converges.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedEnvironment, type SeedResult } from '../../../scripts/seed.js';
 import { runCli } from '../../support/cli.js';
+import { DaemonProcess, type LogEvent } from '../../support/daemon-process.js';
 import { useMoto } from '../../support/moto.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -17,66 +17,6 @@ const CYCLE_TIMEOUT_MS = 5_000;
 const INTERVAL_MS = 3_000;
 /** What may pass between the timeout and the end of the aborted cycle (its log line, the summary). */
 const MARGIN_MS = 2_000;
-
-interface LogEvent {
-  level: string;
-  event?: string;
-  cycle?: string;
-  trigger?: string;
-  time?: string;
-  durationMs?: number;
-  outcome?: string;
-  [key: string]: unknown;
-}
-
-/** `converge run` in a child process, its stdout parsed into JSON events. */
-class DaemonProcess {
-  readonly events: LogEvent[] = [];
-  readonly lines: string[] = [];
-  stderr = '';
-  url = '';
-  readonly exited: Promise<number | null>;
-  private readonly child: ChildProcess;
-  private buffer = '';
-
-  constructor(args: string[], env: Record<string, string>) {
-    this.child = spawn(process.execPath, [join(ROOT, 'bin', 'converge.js'), 'run', ...args], { cwd: ROOT, env: { ...process.env, CONVERGE_LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child.stdout?.setEncoding('utf8');
-    this.child.stdout?.on('data', (chunk: string) => {
-      this.buffer += chunk;
-      for (let newline = this.buffer.indexOf('\n'); newline >= 0; newline = this.buffer.indexOf('\n')) {
-        const line = this.buffer.slice(0, newline);
-        this.buffer = this.buffer.slice(newline + 1);
-        if (line.trim() === '') continue;
-        this.lines.push(line);
-        this.events.push(JSON.parse(line) as LogEvent);
-      }
-    });
-    this.child.stderr?.setEncoding('utf8');
-    this.child.stderr?.on('data', (chunk: string) => (this.stderr += chunk));
-    this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
-  }
-
-  async waitFor(predicate: (e: LogEvent) => boolean, timeoutMs: number, what: string, from = 0): Promise<LogEvent> {
-    const end = Date.now() + timeoutMs;
-    for (;;) {
-      const found = this.events.slice(from).find(predicate);
-      if (found) return found;
-      if (Date.now() > end || this.child.exitCode !== null) {
-        throw new Error(`timed out waiting for ${what}; last events:\n${this.lines.slice(-10).join('\n')}\nstderr:\n${this.stderr.slice(-2000)}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  }
-
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 30_000);
-    await this.exited;
-    clearTimeout(timer);
-  }
-}
 
 const at = (e: LogEvent): number => Date.parse(String(e.time));
 
@@ -126,7 +66,7 @@ describe('converge run with a hung AWS call (a child process against the emulato
     expect(at(aborted) - at(timeout)).toBeLessThan(MARGIN_MS);
     // The call was aborted, not answered: logged with what aborted it.
     const cut = daemon.events.slice(from).find((e) => e.event === 'error' && e.cycle === aborted.cycle && /ECS DescribeServices aborted: the cycle ran longer than its timeout/.test(JSON.stringify(e)));
-    expect(cut, daemon.lines.slice(from).join('\n')).toBeDefined();
+    expect(cut, daemon.stdoutLines.slice(from).join('\n')).toBeDefined();
 
     // The next cycle starts one interval (±10% jitter) after the aborted one ended, and converges.
     const next = await daemon.waitFor((e) => e.event === 'cycle' && at(e) > at(aborted) && e.cycle !== aborted.cycle, INTERVAL_MS * 1.1 + 30_000, 'the next cycle', from);
@@ -142,6 +82,6 @@ describe('converge run with a hung AWS call (a child process against the emulato
     expect(metrics).toMatch(/converge_cycles_total\{trigger="interval",outcome="timeout"\} [1-9]/);
 
     await daemon.stop();
-    expect(await daemon.exited).toBe(0);
+    expect((await daemon.exited).code).toBe(0);
   }, 120_000);
 });
