@@ -15,7 +15,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { CycleSummary } from '../src/controller.js';
-import { parseDuration } from '../src/daemon/duration.js';
+import { parseDuration } from '../src/util/duration.js';
 import { startDaemon, type RunningDaemon } from '../src/daemon/run.js';
 import { createLogger } from '../src/log/logger.js';
 import { startMoto, type MotoServer } from './moto.js';

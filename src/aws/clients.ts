@@ -8,6 +8,7 @@ import { Route53Client } from '@aws-sdk/client-route-53';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SMITHY_CONTEXT_KEY, type HandlerExecutionContext, type HttpHandlerOptions, type InitializeHandler, type InitializeHandlerArguments, type MetadataBearer, type Pluggable } from '@smithy/types';
 import { Semaphore } from '../util/semaphore.js';
+import { parseBoundedDuration, type DurationBounds } from '../util/duration.js';
 import { AwsCallAbortedError, callKindOf, currentCallSignal, recordAwsCall } from './call-counter.js';
 
 export interface AwsClients {
@@ -36,6 +37,14 @@ export interface AwsClientOptions {
 
 /** Default per-request timeout; a request past it is destroyed and fails, it does not only warn. */
 export const REQUEST_TIMEOUT_MS = 30_000;
+export const REQUEST_TIMEOUT_BOUNDS: DurationBounds = { min: 1_000, max: 300_000 };
+
+/** `CONVERGE_REQUEST_TIMEOUT` (a duration such as `30s`, 1s to 5m), default 30s. */
+export function requestTimeoutFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.CONVERGE_REQUEST_TIMEOUT;
+  if (raw === undefined || raw.trim() === '') return REQUEST_TIMEOUT_MS;
+  return parseBoundedDuration(raw, 'CONVERGE_REQUEST_TIMEOUT', REQUEST_TIMEOUT_BOUNDS);
+}
 export const CONNECTION_TIMEOUT_MS = 5_000;
 const MAX_ATTEMPTS_RANGE = { min: 1, max: 10 };
 
@@ -137,7 +146,7 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
     retryMode: options.retryMode ?? (process.env.AWS_RETRY_MODE === 'standard' ? 'standard' : 'adaptive'),
     // Without throwOnRequestTimeout the handler only logs a warning when requestTimeout passes and
     // keeps waiting: one hung call held a daemon's cycle for good.
-    requestHandler: { requestTimeout: options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS, connectionTimeout: CONNECTION_TIMEOUT_MS, throwOnRequestTimeout: true },
+    requestHandler: { requestTimeout: options.requestTimeoutMs ?? requestTimeoutFromEnv(), connectionTimeout: CONNECTION_TIMEOUT_MS, throwOnRequestTimeout: true },
   };
   const withPlugin = <I extends object, O extends MetadataBearer, C extends { middlewareStack: { use(p: Pluggable<I, O>): void }; config: { requestHandler: unknown } }>(client: C): C => {
     client.middlewareStack.use(countingPlugin<I, O>(limiter));

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CycleSummary } from '../controller.js';
 import type { ResourceResult } from '../engine/engine.js';
-import { parseBoundedMilliseconds, type DurationBounds } from '../daemon/duration.js';
+import { parseBoundedMilliseconds, type DurationBounds } from '../util/duration.js';
 import type { DeploymentProgress } from '../engine/types.js';
 import type { CliIo } from './io.js';
 

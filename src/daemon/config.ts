@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { formatDuration, parseBoundedDuration, type DurationBounds } from './duration.js';
+import { formatDuration, parseBoundedDuration, type DurationBounds } from '../util/duration.js';
 import { parseListenAddress, type ListenAddress } from './listen.js';
 
 export interface DaemonSettings {

@@ -5,7 +5,7 @@ import type { DesiredStateIssue } from '../../desired-state/errors.js';
 import { onAwsCall, withCallSignal } from '../aws/call-counter.js';
 import type { CycleSummary, SourceHealth, Trigger } from '../controller.js';
 import { ConvergeMetrics, type CycleAbort } from '../metrics.js';
-import { withJitter } from './duration.js';
+import { withJitter } from '../util/duration.js';
 import { closeServer, createDaemonServer } from './http.js';
 import type { ListenAddress } from './listen.js';
 import { CycleScheduler, type CycleRun, type ScheduledCycle } from './scheduler.js';

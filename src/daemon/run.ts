@@ -4,7 +4,7 @@ import { createLogger, type Logger } from '../log/logger.js';
 import { ConvergeMetrics } from '../metrics.js';
 import { DAEMON_USAGE, DaemonUsageError, resolveDaemonSettings, type DaemonSettings } from './config.js';
 import { Daemon, type DaemonAddress } from './daemon.js';
-import { formatDuration } from './duration.js';
+import { formatDuration } from '../util/duration.js';
 import { formatListenAddress } from './listen.js';
 import { loadTriggerToken, TriggerTokenError } from './token.js';
 

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { withCallScope, withCallSignal } from '../../../src/aws/call-counter.js';
-import { createAwsClients, destroyAwsClients, maxAttemptsFromEnv, type AwsClientOptions, type AwsClients } from '../../../src/aws/clients.js';
+import { createAwsClients, destroyAwsClients, maxAttemptsFromEnv, requestTimeoutFromEnv, type AwsClientOptions, type AwsClients } from '../../../src/aws/clients.js';
 
 describe('AWS clients', () => {
   it('the S3 client follows region redirects (a bucket in another region answers 301 otherwise)', () => {
@@ -23,6 +23,15 @@ describe('AWS clients', () => {
     for (const bad of ['0', '11', '-1', '2.5', 'many', '1e3']) {
       expect(() => maxAttemptsFromEnv({ AWS_MAX_ATTEMPTS: bad }), bad).toThrow(new RegExp(`AWS_MAX_ATTEMPTS: "${bad.replace('.', '\\.')}" is not a whole number of attempts from 1 to 10`));
     }
+  });
+
+  it('reads CONVERGE_REQUEST_TIMEOUT as a duration from 1s to 5m, default 30s', () => {
+    expect(requestTimeoutFromEnv({})).toBe(30_000);
+    expect(requestTimeoutFromEnv({ CONVERGE_REQUEST_TIMEOUT: '2s' })).toBe(2_000);
+    expect(requestTimeoutFromEnv({ CONVERGE_REQUEST_TIMEOUT: '5m' })).toBe(300_000);
+    expect(() => requestTimeoutFromEnv({ CONVERGE_REQUEST_TIMEOUT: '500ms' })).toThrow(/CONVERGE_REQUEST_TIMEOUT: "500ms" is shorter than the minimum of 1s/);
+    expect(() => requestTimeoutFromEnv({ CONVERGE_REQUEST_TIMEOUT: '1h' })).toThrow(/CONVERGE_REQUEST_TIMEOUT: "1h" is longer than the maximum of 5m/);
+    expect(() => requestTimeoutFromEnv({ CONVERGE_REQUEST_TIMEOUT: 'soon' })).toThrow(/CONVERGE_REQUEST_TIMEOUT: cannot read "soon"/);
   });
 });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { WAIT_BOUNDS, waitSettingsFromEnv, waitForDeployments } from '../../../src/cli/wait.js';
 import type { CycleSummary } from '../../../src/controller.js';
-import { DurationError } from '../../../src/daemon/duration.js';
+import { DurationError } from '../../../src/util/duration.js';
 
 describe('CONVERGE_WAIT_TIMEOUT_MS and CONVERGE_WAIT_POLL_MS', () => {
   it('default to one hour and 10 s', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DAEMON_USAGE, DURATION_BOUNDS, DaemonUsageError, resolveDaemonSettings } from '../../../src/daemon/config.js';
-import { MAX_TIMER_MS } from '../../../src/daemon/duration.js';
+import { MAX_TIMER_MS } from '../../../src/util/duration.js';
 
 describe('resolveDaemonSettings', () => {
   it('has the documented defaults', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DurationError, formatDuration, MAX_TIMER_MS, parseBoundedDuration, parseBoundedMilliseconds, parseDuration, withJitter } from '../../../src/daemon/duration.js';
+import { DurationError, formatDuration, MAX_TIMER_MS, parseBoundedDuration, parseBoundedMilliseconds, parseDuration, withJitter } from '../../../src/util/duration.js';
 
 describe('parseDuration', () => {
   it.each([
