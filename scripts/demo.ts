@@ -119,6 +119,7 @@ export async function runDemo(argv: string[]): Promise<number> {
   let daemon: RunningDaemon | undefined;
   const stopAll = async (reason: string): Promise<void> => {
     await daemon?.daemon.stop(reason);
+    daemon?.close();
     await moto.stop();
   };
   try {
@@ -134,7 +135,7 @@ export async function runDemo(argv: string[]): Promise<number> {
     const cycles: CycleSummary[] = [];
     let cycleEnded: () => void = () => undefined;
     daemon = await startLocalDaemon(
-      { source: seed.source, log, triggerToken: token, intervalMs, watchIntervalMs, cycleTimeoutMs: 10 * 60_000, shutdownTimeoutMs: 20_000 },
+      { source: seed.source, log, triggerToken: token, intervalMs, watchIntervalMs, cycleTimeoutMs: 10 * 60_000, shutdownTimeoutMs: 20_000, leaseDurationMs: 60_000 },
       port,
     );
     const running = daemon;

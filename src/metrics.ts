@@ -11,7 +11,7 @@ export interface MetricsOptions {
 }
 
 /** How a cycle ended when something stopped it before it reached every resource. */
-export type CycleAbort = 'timeout' | 'shutdown';
+export type CycleAbort = 'timeout' | 'shutdown' | 'lease-lost';
 
 /**
  * converge's Prometheus metrics, in a registry of their own (never prom-client's global one),
@@ -31,6 +31,8 @@ export class ConvergeMetrics {
   private readonly rejected: Gauge;
   private readonly sourceErrors: Counter;
   private readonly sourceHealthy: Gauge;
+  private readonly leaseHeld: Gauge;
+  private readonly leaseTransitions: Counter<'role'>;
 
   constructor(options: MetricsOptions = {}) {
     const registers = [this.registry];
@@ -56,6 +58,8 @@ export class ConvergeMetrics {
       registers,
     });
     this.sourceHealthy = new Gauge({ name: 'converge_source_healthy', help: '1 when the last cycle could read the desired-state source, 0 when it could not.', registers });
+    this.leaseHeld = new Gauge({ name: 'converge_lease_held', help: '1 while this converge holds the writer lease (it may write), 0 while another one does (standby: plan only).', registers });
+    this.leaseTransitions = new Counter({ name: 'converge_lease_transitions_total', help: 'Times this converge became the writer (role="holder") or stopped being it (role="standby").', labelNames: ['role'], registers });
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -65,6 +69,12 @@ export class ConvergeMetrics {
 
   text(): Promise<string> {
     return this.registry.metrics();
+  }
+
+  /** `transition`: the role changed now (counted); otherwise only the gauge is set. */
+  leaseRole(role: 'holder' | 'standby', transition: boolean): void {
+    this.leaseHeld.set(role === 'holder' ? 1 : 0);
+    if (transition) this.leaseTransitions.inc({ role });
   }
 
   readonly recordAwsCall = (call: CallRecord): void => {
@@ -77,7 +87,7 @@ export class ConvergeMetrics {
 
   cycleEnded(summary: CycleSummary, aborted?: CycleAbort, endedAt: Date = new Date()): void {
     this.inProgress.set(0);
-    const outcome = aborted === 'timeout' ? 'timeout' : aborted === 'shutdown' ? 'aborted' : summary.outcome;
+    const outcome = aborted === 'timeout' ? 'timeout' : aborted === 'shutdown' || aborted === 'lease-lost' ? 'aborted' : summary.outcome;
     this.cycles.inc({ trigger: summary.trigger, outcome });
     this.cycleDuration.observe({ trigger: summary.trigger }, summary.durationMs / 1000);
     if (summary.errors > 0) this.errors.inc(summary.errors);

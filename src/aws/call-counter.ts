@@ -63,7 +63,12 @@ export class CallCounter {
 interface CallScope {
   counters: CallCounter[];
   signal?: AbortSignal;
+  /** Why writes may not be sent now (this converge does not hold the writer lease), or undefined. */
+  fence?: WriteFence;
 }
+
+/** Returns why a write may not be sent now, or undefined when it may. */
+export type WriteFence = () => string | undefined;
 
 const scopes = new AsyncLocalStorage<CallScope>();
 
@@ -71,7 +76,7 @@ const scopes = new AsyncLocalStorage<CallScope>();
 export async function withCallScope<T>(fn: (counter: CallCounter) => Promise<T>): Promise<{ result: T; calls: CallCounter }> {
   const counter = new CallCounter();
   const outer = scopes.getStore();
-  const result = await scopes.run({ counters: [...(outer?.counters ?? []), counter], signal: outer?.signal }, () => fn(counter));
+  const result = await scopes.run({ counters: [...(outer?.counters ?? []), counter], signal: outer?.signal, fence: outer?.fence }, () => fn(counter));
   return { result, calls: counter };
 }
 
@@ -87,7 +92,35 @@ export function withCallSignal<T>(signal: AbortSignal, fn: () => Promise<T>): Pr
   // Every call in flight or waiting for a slot listens, and stops listening when it ends: many at
   // once are expected, not a leak (Node warns past 10 listeners otherwise).
   setMaxListeners(0, combined);
-  return scopes.run({ counters: outer?.counters ?? [], signal: combined }, fn);
+  return scopes.run({ counters: outer?.counters ?? [], signal: combined, fence: outer?.fence }, fn);
+}
+
+/**
+ * Runs `fn` so that every AWS write made inside it, however deep, is first checked against
+ * `fence`: while it gives a reason, the write is not sent and rejects with a `WriteFencedError`.
+ * Reads are not fenced. This is how a converge that lost the writer lease stops writing at once.
+ */
+export function withWriteFence<T>(fence: WriteFence, fn: () => Promise<T>): Promise<T> {
+  const outer = scopes.getStore();
+  const outerFence = outer?.fence;
+  const combined: WriteFence = outerFence ? () => outerFence() ?? fence() : fence;
+  return scopes.run({ counters: outer?.counters ?? [], signal: outer?.signal, fence: combined }, fn);
+}
+
+/** Why a write may not be sent from here, if the caller runs under a fence (`withWriteFence`) that refuses now. */
+export function currentWriteFence(): string | undefined {
+  return scopes.getStore()?.fence?.();
+}
+
+/** A write not sent because the caller's fence refused it (the writer lease is not held). */
+export class WriteFencedError extends Error {
+  constructor(
+    call: string,
+    readonly reason: string,
+  ) {
+    super(`${call} not sent: ${reason}`);
+    this.name = 'WriteFencedError';
+  }
 }
 
 /** The signal that aborts AWS calls made here, if the caller runs under one (`withCallSignal`). */

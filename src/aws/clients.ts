@@ -9,7 +9,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SMITHY_CONTEXT_KEY, type HandlerExecutionContext, type HttpHandlerOptions, type InitializeHandler, type InitializeHandlerArguments, type MetadataBearer, type Pluggable } from '@smithy/types';
 import { Semaphore } from '../util/semaphore.js';
 import { parseBoundedDuration, type DurationBounds } from '../util/duration.js';
-import { AwsCallAbortedError, callKindOf, currentCallSignal, recordAwsCall } from './call-counter.js';
+import { AwsCallAbortedError, callKindOf, currentCallSignal, currentWriteFence, recordAwsCall, WriteFencedError } from './call-counter.js';
 
 export interface AwsClients {
   region: string;
@@ -94,14 +94,31 @@ function countingPlugin<I extends object, O extends MetadataBearer>(limiter: Sem
             const clientName = typeof context.clientName === 'string' ? context.clientName : 'unknown';
             const operation = (typeof context.commandName === 'string' ? context.commandName : 'unknown').replace(/Command$/, '');
             const service = SERVICE_NAMES[clientName] ?? clientName;
-            recordAwsCall({ service, operation, kind: callKindOf(operation) });
-            const signal = currentCallSignal();
-            if (!signal) return limiter.run(() => next(args));
+            const kind = callKindOf(operation);
             const name = `${service} ${operation}`;
+            // A fenced write is never sent (nor counted): checked on entry and again once it has a slot.
+            const fenced = (): Error | undefined => {
+              const reason = kind === 'write' ? currentWriteFence() : undefined;
+              return reason === undefined ? undefined : new WriteFencedError(name, reason);
+            };
+            const refused = fenced();
+            if (refused) return Promise.reject(refused);
+            recordAwsCall({ service, operation, kind });
+            const signal = currentCallSignal();
+            if (!signal) {
+              return limiter.run(() => {
+                const late = fenced();
+                return late ? Promise.reject(late) : next(args);
+              });
+            }
             if (signal.aborted) return Promise.reject(new AwsCallAbortedError(name, signal.reason));
             const smithy = (context[SMITHY_CONTEXT_KEY] ??= {});
             smithy.abortSignal ??= signal;
-            const call = limiter.run(() => (signal.aborted ? Promise.reject(new AwsCallAbortedError(name, signal.reason)) : next(args)));
+            const call = limiter.run(() => {
+              if (signal.aborted) return Promise.reject(new AwsCallAbortedError(name, signal.reason));
+              const late = fenced();
+              return late ? Promise.reject(late) : next(args);
+            });
             return abortable(call, signal, name);
           },
         { step: 'initialize', name: 'convergeCallCounter', priority: 'high' },

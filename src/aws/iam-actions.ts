@@ -86,6 +86,7 @@ export type TargetId =
   | 's3-buckets'
   | 's3-read-objects'
   | 's3-write-objects'
+  | 's3-lease'
   | 'iam-pass-task-roles'
   | 'iam-pass-codedeploy-role'
   | 'iam-service-linked-roles';
@@ -274,7 +275,7 @@ export const IAM_OPERATIONS: readonly OperationPermissions[] = [
   op('S3', 'DeleteObject', [grant('s3:DeleteObject', 's3-write-objects')]),
   op('S3', 'GetObject', [grant('s3:GetObject', 's3-read-objects')]),
   op('S3', 'ListObjectsV2', [grant('s3:ListBucket', 's3-buckets')]),
-  op('S3', 'PutObject', [grant('s3:PutObject', 's3-write-objects')]),
+  op('S3', 'PutObject', [grant('s3:PutObject', 's3-write-objects'), grant('s3:PutObject', 's3-lease', 'the writer lease: one object created and renewed with conditional writes')]),
 ];
 
 /** `Service:Operation`, the key the call counter uses (`callsByOperation`). */
@@ -329,6 +330,8 @@ export interface PolicyScope {
   /** `bucket/key-pattern`. */
   readObjects: string[];
   writeObjects: string[];
+  /** `bucket/key` of the writer lease objects (`<prefix>.converge/lease.json` beside each S3 source). */
+  leaseObjects: string[];
   /** Role ARNs (or patterns) passed to ECS tasks (execution and task roles) and to CodeDeploy. */
   ecsTaskRoles: string[];
   codeDeployRoles: string[];
@@ -450,6 +453,7 @@ const TARGETS: Readonly<Record<TargetId, Target>> = {
   },
   's3-read-objects': { sid: 'S3ReadDesiredState', resources: (s) => unique(s.readObjects).map((object) => `arn:${s.partition}:s3:::${object}`) },
   's3-write-objects': { sid: 'S3PublishGatewayConfigs', resources: (s) => unique(s.writeObjects).map((object) => `arn:${s.partition}:s3:::${object}`) },
+  's3-lease': { sid: 'S3WriterLease', resources: (s) => unique(s.leaseObjects).map((object) => `arn:${s.partition}:s3:::${object}`) },
 
   'iam-pass-task-roles': {
     sid: 'IamPassRolesToEcsTasks',

@@ -42,8 +42,10 @@ export async function listObjects(s3: S3Client, bucket: string, prefix: string):
   return objects;
 }
 
+/** The key does not exist; a bucket that does not exist (also a 404) is not a missing key, and throws. */
 function isMissingKey(error: unknown): boolean {
   const name = awsErrorName(error);
+  if (name === 'NoSuchBucket') return false;
   return name === 'NoSuchKey' || name === 'NotFound' || httpStatusOf(error) === 404;
 }
 
@@ -114,5 +116,40 @@ export async function deleteObject(s3: S3Client, bucket: string, key: string): P
     await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
   } catch (error) {
     if (!isMissingKey(error)) throw error;
+  }
+}
+
+export type ConditionalPutResult =
+  | { written: true; etag: string }
+  /** `precondition`: the ETag no longer matches, or the key exists; `missing`: If-Match on a key that is gone; `conflict`: a concurrent conditional write. */
+  | { written: false; reason: 'precondition' | 'missing' | 'conflict' };
+
+/**
+ * One conditional PutObject: `ifNoneMatch: '*'` writes only a new key, `ifMatch` only over the
+ * version with that ETag (S3 conditional writes). Refusals are answers, not errors; other
+ * failures (throttling, 5xx, timeouts) throw.
+ */
+export async function putObjectConditionally(
+  s3: S3Client,
+  location: { bucket: string; key: string },
+  body: string,
+  condition: { ifMatch: string } | { ifNoneMatch: '*' },
+): Promise<ConditionalPutResult> {
+  try {
+    const response = await s3.send(
+      new PutObjectCommand({
+        Bucket: location.bucket,
+        Key: location.key,
+        Body: body,
+        ContentType: 'application/json',
+        ...('ifMatch' in condition ? { IfMatch: condition.ifMatch } : { IfNoneMatch: condition.ifNoneMatch }),
+      }),
+    );
+    return { written: true, etag: response.ETag ?? '' };
+  } catch (error) {
+    if (isPreconditionFailed(error)) return { written: false, reason: 'precondition' };
+    if (isConditionalConflict(error)) return { written: false, reason: 'conflict' };
+    if (isMissingKey(error)) return { written: false, reason: 'missing' };
+    throw error;
   }
 }

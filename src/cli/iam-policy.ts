@@ -12,7 +12,8 @@ import { allWorkloads, type DesiredState } from '../../desired-state/types.js';
 import { partitionOfRegion, policyStatements, type PolicyDocument, type PolicyScope } from '../aws/iam-actions.js';
 import { Controller } from '../controller.js';
 import { createLogger } from '../log/logger.js';
-import { parseS3Url } from '../source/source.js';
+import { LEASE_OBJECT } from '../lease/lease.js';
+import { parseS3Url, RESERVED_PREFIX } from '../source/source.js';
 import type { CliIo } from './io.js';
 
 const USAGE = `Usage:
@@ -52,6 +53,8 @@ export const UNSCOPED: PolicyScope = {
   readObjects: ['*/*'],
   // Wherever the artifacts go, converge writes only under `<prefix>.converge/gateway/`.
   writeObjects: ['*/*.converge/gateway/*'],
+  // The writer lease beside the desired state.
+  leaseObjects: ['*/*.converge/lease.json'],
   ecsTaskRoles: ['arn:*:iam::*:role/*'],
   codeDeployRoles: ['arn:*:iam::*:role/*'],
 };
@@ -115,6 +118,8 @@ export function scopeOf(state: DesiredState, source: ArtifactLocation | undefine
     listBuckets,
     readObjects,
     writeObjects: [`${artifactBucket}/${artifactPrefix}*`],
+    // A folder source has no lease (src/lease/for-source.ts).
+    leaseObjects: source ? [`${source.bucket}/${source.prefix}${RESERVED_PREFIX}${LEASE_OBJECT}`] : [],
     ecsTaskRoles: [
       ...new Set(
         [iam.executionRoleArn, iam.taskRoleArn, ...workloads.map(({ workload }) => workload.taskRoleArn)].filter((role): role is string => role !== undefined),

@@ -15,12 +15,15 @@ const USAGE = `converge — keeps an ECS Fargate environment converged to its de
 Usage:
   converge validate [--source SRC]                 load and validate only; no AWS call
   converge plan     [--source SRC] [--json]        read-only pass: every change and drift (exit 0 none, 2 pending, 1 error)
-  converge apply    [--source SRC] [--wait]        one pass that makes the changes (exit 0 converged, 1 error)
+  converge apply    [--source SRC] [--wait] [--force]
+                                                   passes that make the changes (exit 0 converged, 1 error, 3 still progressing);
+                                                   takes the writer lease, refused while a daemon holds it unless --force
   converge run      [--source SRC] [--interval 60s] [--listen 0.0.0.0:8080]
                                                    the daemon; exits 0 on SIGTERM after in-flight calls
   converge gateway render [--source SRC] [--nlb-dns NAME]
                                                    print the KrakenD configuration the desired state generates
   converge iam-policy [--source SRC]               print the least-privilege IAM policy for converge's task role
+  converge --version                               the version and the git revision it was built from, when known
 
 SRC is s3://bucket/prefix or a local folder. Flags also read CONVERGE_SOURCE, CONVERGE_INTERVAL,
 CONVERGE_LISTEN, CONVERGE_TRIGGER_TOKEN (or CONVERGE_TRIGGER_TOKEN_FILE), CONVERGE_LOG_LEVEL.
@@ -46,6 +49,11 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
   if (!command || command === '--help' || command === '-h' || command === 'help') {
     io.stdout(`${USAGE}\n`);
     return command ? 0 : 1;
+  }
+  if (command === '--version' || command === '-V' || command === 'version') {
+    const { versionText } = await import('./version.js');
+    io.stdout(`${versionText()}\n`);
+    return 0;
   }
   try {
     switch (command) {
@@ -102,12 +110,20 @@ async function validate(args: string[], io: CliIo): Promise<number> {
 async function planOrApply(mode: 'plan' | 'apply', args: string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { source: { type: 'string' }, json: { type: 'boolean', default: false }, wait: { type: 'boolean', default: false }, artifacts: { type: 'string' } },
+    options: {
+      source: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      wait: { type: 'boolean', default: false },
+      force: { type: 'boolean', default: false },
+      artifacts: { type: 'string' },
+    },
     strict: true,
   });
+  if (values.force === true && mode !== 'apply') throw new UsageError('--force applies to apply only (plan never writes)');
   const json = values.json === true;
   const log: Logger = createLogger(json ? { destination: pino.destination({ dest: 2, sync: true }) } : {});
-  const controller = new Controller({ source: sourceOf(values), log, artifacts: values.artifacts });
+  const source = sourceOf(values);
+  const controller = new Controller({ source, log, artifacts: values.artifacts });
   const report = (summary: CycleSummary): void => {
     if (json) io.stdout(`${JSON.stringify(planJson(summary), null, 2)}\n`);
     else io.stderr(`${formatPlan(summary)}\n`);
@@ -118,7 +134,19 @@ async function planOrApply(mode: 'plan' | 'apply', args: string[], io: CliIo): P
     if (summary.outcome === 'invalid' || summary.outcome === 'error') return 1;
     return summary.pending > 0 ? 2 : 0;
   }
-  // `apply` makes passes while they make progress; with --json stdout holds only the last pass's document.
+  // `apply` writes only as the holder of the writer lease (a daemon holding it refuses it, unless --force).
+  const { withApplyLease, LeaseRefusedError } = await import('./lease.js');
+  try {
+    return await withApplyLease(source, { force: values.force === true, log, io }, () => applyCommand(controller, values.wait === true, json, io, report));
+  } catch (error) {
+    if (!(error instanceof LeaseRefusedError)) throw error;
+    io.stderr(`converge apply: ${error.message}\n`);
+    return 1;
+  }
+}
+
+/** `apply`: passes while they make progress, or with --wait until deployments end; with --json stdout holds only the last pass's document. */
+async function applyCommand(controller: Controller, wait: boolean, json: boolean, io: CliIo, report: (summary: CycleSummary) => void): Promise<number> {
   const { applyPasses, waitForDeployments } = await import('./wait.js');
   let last: CycleSummary | undefined;
   const onPass = (summary: CycleSummary): void => {
@@ -126,7 +154,7 @@ async function planOrApply(mode: 'plan' | 'apply', args: string[], io: CliIo): P
     if (!json) report(summary);
   };
   let exitCode: number;
-  if (values.wait === true) {
+  if (wait) {
     const first = await controller.runCycle({ mode: 'apply', trigger: 'manual' });
     onPass(first);
     const tracked = {

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { formatDuration, parseBoundedDuration, type DurationBounds } from '../util/duration.js';
+import { LEASE_DURATION_BOUNDS } from '../lease/lease.js';
 import { parseListenAddress, type ListenAddress } from './listen.js';
 
 export interface DaemonSettings {
@@ -10,6 +11,8 @@ export interface DaemonSettings {
   cycleTimeoutMs: number;
   shutdownTimeoutMs: number;
   listen: ListenAddress;
+  /** The writer lease's duration (S3 sources). */
+  leaseDurationMs: number;
 }
 
 export class DaemonUsageError extends Error {}
@@ -30,12 +33,15 @@ export const DURATION_BOUNDS = {
   cycleTimeout: { min: 5_000, max: 6 * HOUR },
   /** In-flight calls after SIGTERM: 0 (do not wait) to 10 min (orchestrators kill long before). */
   shutdownTimeout: { min: 0, max: 10 * MINUTE },
+  /** The writer lease: at least 2 s (renewed every quarter), at most 10 min (a killed writer is replaced within one). */
+  leaseDuration: LEASE_DURATION_BOUNDS,
 } as const satisfies Record<string, Required<DurationBounds>>;
 
 const range = (bounds: Required<DurationBounds>): string => `${formatDuration(bounds.min)}..${formatDuration(bounds.max)}`;
 
 export const DAEMON_USAGE = `Usage: converge run [--source SRC] [--interval 60s] [--watch-interval 10s] [--cycle-timeout 10m]
-                    [--listen 0.0.0.0:8080] [--shutdown-timeout 20s] [--artifacts s3://bucket/prefix]
+                    [--listen 0.0.0.0:8080] [--shutdown-timeout 20s] [--lease-duration 60s]
+                    [--artifacts s3://bucket/prefix]
 
   --source           s3://bucket/prefix or a folder            CONVERGE_SOURCE
   --interval         time between cycles, ±10% jitter           CONVERGE_INTERVAL (default 60s, ${range(DURATION_BOUNDS.interval)})
@@ -44,6 +50,8 @@ export const DAEMON_USAGE = `Usage: converge run [--source SRC] [--interval 60s]
                      and its AWS calls in flight are aborted
   --listen           host:port or :port of the HTTP endpoints   CONVERGE_LISTEN (default 0.0.0.0:8080)
   --shutdown-timeout wait for in-flight calls on SIGTERM        CONVERGE_SHUTDOWN_TIMEOUT (default 20s, ${range(DURATION_BOUNDS.shutdownTimeout)})
+  --lease-duration   the writer lease (S3 sources): one converge CONVERGE_LEASE_DURATION (default 60s, ${range(DURATION_BOUNDS.leaseDuration)})
+                     writes, others plan; a killed writer is replaced within one duration
 
 POST /reconcile needs CONVERGE_TRIGGER_TOKEN or CONVERGE_TRIGGER_TOKEN_FILE; without either it answers 403.
 Durations: 500ms, 30s, 2m, 1h, 1m30s (a bare number is seconds).`;
@@ -61,6 +69,7 @@ export function resolveDaemonSettings(args: string[], env: NodeJS.ProcessEnv): D
         'watch-interval': { type: 'string' },
         'cycle-timeout': { type: 'string' },
         'shutdown-timeout': { type: 'string' },
+        'lease-duration': { type: 'string' },
         listen: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -96,6 +105,7 @@ export function resolveDaemonSettings(args: string[], env: NodeJS.ProcessEnv): D
       cycleTimeoutMs: duration('cycle-timeout', 'CONVERGE_CYCLE_TIMEOUT', '10m', DURATION_BOUNDS.cycleTimeout),
       shutdownTimeoutMs: duration('shutdown-timeout', 'CONVERGE_SHUTDOWN_TIMEOUT', '20s', DURATION_BOUNDS.shutdownTimeout),
       listen: parseListenAddress(pick('listen', 'CONVERGE_LISTEN', '0.0.0.0:8080') ?? ''),
+      leaseDurationMs: duration('lease-duration', 'CONVERGE_LEASE_DURATION', '60s', DURATION_BOUNDS.leaseDuration),
     };
   } catch (error) {
     throw new DaemonUsageError((error as Error).message);

@@ -2,14 +2,15 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { DesiredStateIssue } from '../../desired-state/errors.js';
-import { onAwsCall, withCallSignal } from '../aws/call-counter.js';
+import { onAwsCall, withCallSignal, withWriteFence } from '../aws/call-counter.js';
 import type { CycleSummary, SourceHealth, Trigger } from '../controller.js';
+import type { LeaseRole, LeaseStatus } from '../lease/lease.js';
 import { ConvergeMetrics, type CycleAbort } from '../metrics.js';
 import { withJitter } from '../util/duration.js';
 import { closeServer, createDaemonServer } from './http.js';
 import type { ListenAddress } from './listen.js';
 import { CycleScheduler, type CycleRun, type ScheduledCycle } from './scheduler.js';
-import { StatusTracker, type StatusDocument } from './status.js';
+import { StatusTracker, type LeaseView, type StatusDocument } from './status.js';
 import { SourceWatcher } from './watch.js';
 
 /** What the daemon drives: the Controller, kept for the daemon's whole life (caches, backoff, last valid state). */
@@ -34,6 +35,22 @@ export interface DaemonConfig {
   jitter?: number;
   random?: () => number;
   historySize?: number;
+  /** The writer lease; without one (a folder source) every cycle applies. */
+  lease?: DaemonLease;
+  /** Why there is no lease, for `/status`. */
+  noLeaseReason?: string;
+}
+
+/** What the daemon needs of the writer lease (src/lease/lease.ts). */
+export interface DaemonLease {
+  /** The first round (the daemon knows its role before the startup cycle), then renewals in the background. */
+  start(): Promise<LeaseRole>;
+  /** Stops renewing and releases the lease if held. */
+  stop(): Promise<void>;
+  /** Undefined while this converge may write; else why not. */
+  fence(): string | undefined;
+  status(): LeaseStatus;
+  onChange(listener: (role: LeaseRole) => void): () => void;
 }
 
 export interface DaemonAddress {
@@ -47,6 +64,13 @@ class CycleTimeoutError extends Error {
   constructor(ms: number) {
     super(`the cycle ran longer than its timeout of ${ms} ms`);
     this.name = 'CycleTimeoutError';
+  }
+}
+
+class LeaseLostError extends Error {
+  constructor(reason: string) {
+    super(`this converge stopped writing: ${reason}`);
+    this.name = 'LeaseLostError';
   }
 }
 
@@ -72,11 +96,12 @@ export class Daemon {
    * resource; `calls` aborts its AWS calls in flight, at its timeout, or when a shutdown stops
    * waiting for them.
    */
-  private currentCycle?: { stop: AbortController; calls: AbortController };
+  private currentCycle?: { stop: AbortController; calls: AbortController; mode: 'plan' | 'apply' };
   private intervalTimer?: NodeJS.Timeout;
   private nextIntervalAt?: Date;
   private stopping?: Promise<void>;
   private disposeAwsListener?: () => void;
+  private disposeLeaseListener?: () => void;
   private resolveStopped!: () => void;
   private readonly cycleListeners = new Set<(summary: CycleSummary) => void>();
   /** Resolves once `stop` has completed (the `shutdown` event is logged). */
@@ -122,10 +147,36 @@ export class Daemon {
       throw new Error('the daemon was stopped while it started');
     }
     this.disposeAwsListener = onAwsCall(this.metrics.recordAwsCall);
+    await this.startLease();
     this.log.info({ event: 'listening', host: address.host, port: address.port, url: address.url }, `converge listening on ${address.url}`);
     if (!this.config.triggerToken) this.log.warn({ event: 'trigger-disabled' }, 'no trigger token configured: POST /reconcile answers 403');
     this.trigger('startup');
     return address;
+  }
+
+  /**
+   * Takes the writer lease if it is free before the startup cycle, so that cycle already knows
+   * whether it may write. Losing the lease stops the running cycle from starting any further
+   * resource (its writes are fenced already); gaining it starts a cycle at once.
+   */
+  private async startLease(): Promise<void> {
+    const lease = this.config.lease;
+    if (!lease) {
+      this.log.warn({ event: 'lease-disabled', reason: this.config.noLeaseReason }, `no writer lease: ${this.config.noLeaseReason ?? 'none configured'}; a second converge on this environment would also write`);
+      return;
+    }
+    // The startup cycle follows; listening only after the first round keeps it from starting a second one.
+    const role = await lease.start();
+    this.metrics.leaseRole(role, role === 'holder');
+    this.disposeLeaseListener = lease.onChange((role) => {
+      this.metrics.leaseRole(role, true);
+      if (role === 'holder') {
+        this.trigger('startup');
+        return;
+      }
+      const cycle = this.currentCycle;
+      if (cycle?.mode === 'apply') cycle.stop.abort(new LeaseLostError(lease.fence() ?? 'the writer lease was lost'));
+    });
   }
 
   /** Called after every cycle with its summary; returns the function that removes the listener. */
@@ -160,7 +211,12 @@ export class Daemon {
       nextIntervalCycleAt: this.nextIntervalAt,
       shuttingDown: this.stopping !== undefined,
       ready: this.readiness(),
+      lease: this.leaseView(),
     });
+  }
+
+  private leaseView(): LeaseView {
+    return this.config.lease?.status() ?? { enabled: false, reason: this.config.noLeaseReason ?? 'no writer lease configured' };
   }
 
   /**
@@ -187,6 +243,9 @@ export class Daemon {
     clearTimeout(timer);
     // Past the shutdown timeout, calls still in flight are aborted rather than left holding sockets.
     if (!completed) this.currentCycle?.calls.abort(new ShutdownError(`${reason}; calls still in flight after ${this.config.shutdownTimeoutMs} ms`));
+    // The cycle is over: the next converge may take over at once.
+    this.disposeLeaseListener?.();
+    await this.config.lease?.stop();
     await closeServer(this.server, 1_000);
     this.disposeAwsListener?.();
     this.log.info(
@@ -228,7 +287,10 @@ export class Daemon {
     this.nextIntervalAt = undefined;
     const abort = new AbortController();
     const calls = new AbortController();
-    this.currentCycle = { stop: abort, calls };
+    // A converge that does not hold the writer lease plans: it observes, reports drift and writes nothing.
+    const lease = this.config.lease;
+    const mode = lease && lease.fence() !== undefined ? 'plan' : 'apply';
+    this.currentCycle = { stop: abort, calls, mode };
     const timer = setTimeout(() => {
       this.log.warn(
         { event: 'cycle-timeout', cycle, timeoutMs: this.config.cycleTimeoutMs },
@@ -244,7 +306,9 @@ export class Daemon {
     this.metrics.cycleStarted();
     let summary: CycleSummary;
     try {
-      summary = await withCallSignal(calls.signal, () => this.target.runCycle({ mode: 'apply', trigger, signal: abort.signal, cycleId: cycle }));
+      const run = (): Promise<CycleSummary> => this.target.runCycle({ mode, trigger, signal: abort.signal, cycleId: cycle });
+      // Every write is checked against the lease before it is sent: one that ran out mid-cycle stops them at once.
+      summary = await withCallSignal(calls.signal, () => (lease ? withWriteFence(() => lease.fence(), run) : run()));
     } catch (error) {
       summary = this.crashedCycle(cycle, trigger, startedAt, error);
     } finally {
@@ -252,7 +316,8 @@ export class Daemon {
       this.currentCycle = undefined;
     }
     const reason: unknown = abort.signal.aborted ? abort.signal.reason : undefined;
-    const aborted: CycleAbort | undefined = reason instanceof CycleTimeoutError ? 'timeout' : reason instanceof ShutdownError ? 'shutdown' : undefined;
+    const aborted: CycleAbort | undefined =
+      reason instanceof CycleTimeoutError ? 'timeout' : reason instanceof ShutdownError ? 'shutdown' : reason instanceof LeaseLostError ? 'lease-lost' : undefined;
     this.statusTracker.cycleEnded(summary, aborted);
     this.metrics.cycleEnded(summary, aborted);
     if (!this.stopping) {

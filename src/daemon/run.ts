@@ -1,5 +1,6 @@
 import { pino, type DestinationStream } from 'pino';
 import { Controller } from '../controller.js';
+import { leaseForSource } from '../lease/for-source.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { ConvergeMetrics } from '../metrics.js';
 import { DAEMON_USAGE, DaemonUsageError, resolveDaemonSettings, type DaemonSettings } from './config.js';
@@ -19,11 +20,14 @@ export interface RunningDaemon {
   daemon: Daemon;
   controller: Controller;
   address: DaemonAddress;
+  /** Releases the AWS clients (the controller's and the lease's), after `daemon.stop()`. */
+  readonly close: () => void;
 }
 
 /** Builds the one Controller the daemon keeps for its life, and the daemon around it (not started). */
-export function createDaemon(options: StartDaemonOptions): { daemon: Daemon; controller: Controller } {
+export function createDaemon(options: StartDaemonOptions): { daemon: Daemon; controller: Controller; close: () => void } {
   const controller = new Controller({ source: options.source, log: options.log, artifacts: options.artifacts });
+  const lease = leaseForSource(options.source, { durationMs: options.leaseDurationMs, log: options.log, holderKind: 'daemon' });
   const daemon = new Daemon(
     controller,
     {
@@ -33,18 +37,27 @@ export function createDaemon(options: StartDaemonOptions): { daemon: Daemon; con
       shutdownTimeoutMs: options.shutdownTimeoutMs,
       listen: options.listen,
       triggerToken: options.triggerToken,
+      lease: lease.lease,
+      noLeaseReason: lease.reason,
     },
     options.log,
     new ConvergeMetrics({ defaultMetrics: options.processMetrics ?? false }),
   );
-  return { daemon, controller };
+  return {
+    daemon,
+    controller,
+    close: () => {
+      controller.close();
+      lease.close();
+    },
+  };
 }
 
 /** Creates the daemon, binds the endpoints and starts the startup cycle. */
 export async function startDaemon(options: StartDaemonOptions): Promise<RunningDaemon> {
-  const { daemon, controller } = createDaemon(options);
+  const { daemon, controller, close } = createDaemon(options);
   const address = await daemon.start();
-  return { daemon, controller, address };
+  return { daemon, controller, address, close };
 }
 
 /** stdout for pino that can be shut, so that nothing is written after the `shutdown` event. */
@@ -109,7 +122,7 @@ export async function runDaemon(args: string[]): Promise<number> {
     'converge daemon starting',
   );
 
-  const { daemon, controller } = createDaemon({ ...settings, log, triggerToken: token.token, processMetrics: true });
+  const { daemon, close } = createDaemon({ ...settings, log, triggerToken: token.token, processMetrics: true });
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
     signals += 1;
@@ -140,7 +153,7 @@ export async function runDaemon(args: string[]): Promise<number> {
   await daemon.stopped;
   for (const signal of SIGNALS) process.off(signal, onSignal);
   output.close();
-  controller.close();
+  close();
   // Calls still in flight after the shutdown timeout were aborted; should anything else (a timer, a
   // socket) still hold the event loop, it does not keep the process.
   setTimeout(() => process.exit(process.exitCode ?? 0), 2_000).unref();

@@ -1,7 +1,11 @@
 import type { CycleSummary, SourceHealth, Trigger } from '../controller.js';
 import type { DesiredStateIssue } from '../../desired-state/errors.js';
 import type { ResourceResult } from '../engine/engine.js';
+import type { LeaseStatus } from '../lease/lease.js';
 import type { CycleAbort } from '../metrics.js';
+
+/** The writer lease as `/status` shows it; `enabled: false` for a folder source, which has none. */
+export type LeaseView = LeaseStatus | { enabled: false; reason: string };
 
 /** One past cycle as `/status` lists it: the summary without the per-resource detail. */
 export interface CycleRecord {
@@ -33,6 +37,7 @@ export interface StatusInputs {
   nextIntervalCycleAt?: Date;
   shuttingDown: boolean;
   ready: { ready: boolean; reason?: string };
+  lease?: LeaseView;
 }
 
 export interface StatusDocument {
@@ -50,6 +55,8 @@ export interface StatusDocument {
   enforcedRevision: string | null;
   /** The newest revision when it is invalid: why it is not the enforced one. */
   rejected: { revision: string; issues: DesiredStateIssue[] } | null;
+  /** Who may write: this converge (`role: holder`) or another one (`standby`: plans and reports only). */
+  lease: LeaseView;
   cycle: {
     running: { cycle: string; trigger: Trigger; startedAt?: string } | null;
     queued: { cycle: string; trigger: Trigger } | null;
@@ -131,6 +138,7 @@ export class StatusTracker {
       sourceHealth: inputs.sourceHealth ?? null,
       enforcedRevision: inputs.enforcedRevision ?? null,
       rejected: inputs.rejected ?? null,
+      lease: inputs.lease ?? { enabled: false, reason: 'no writer lease configured' },
       cycle: {
         running,
         queued: inputs.queued ?? null,

@@ -4,6 +4,7 @@ import { shortHash } from '../../desired-state/hash.js';
 import { AWS_TYPE_NAMES, SPEC_HASH_TAG, UNKNOWN, type DesiredResource, type Outputs, type ResourceType } from '../../desired-state/graph.js';
 import type { AwsClients } from '../aws/clients.js';
 import type { S3Listing } from '../aws/s3.js';
+import { WriteFencedError } from '../aws/call-counter.js';
 import { classifyAwsError, describeAwsError, isEventuallyConsistent, isTerminalAwsError } from '../aws/errors.js';
 import { mapLimit } from '../util/semaphore.js';
 import type { BackoffTracker } from './backoff.js';
@@ -210,6 +211,11 @@ async function reconcileOne(
     log.warn({ event: 'conflict', reason: message }, `conflict: ${message}`);
     return { result: { ...result, state: 'Conflict', message } };
   };
+  // Not the writer (the lease is held elsewhere or ran out): nothing was sent, nothing failed.
+  const fenced = (error: WriteFencedError, what: string): Outcome => {
+    log.warn({ event: 'fenced', action: what, reason: error.reason }, `${what} ${resource.name} not written: ${error.reason}`);
+    return { result: { ...result, state: 'Pending', message: `not written: ${error.reason}` } };
+  };
 
   // A dependency that failed, conflicts or was itself left waiting does not exist as desired yet.
   const blockedBy = resource.dependsOn.filter((dep) => {
@@ -310,6 +316,7 @@ async function reconcileOne(
       result.changes.push({ action: change.action, summary: change.summary, diffs: [...change.diffs], applied: true });
       if (change.completesLater) progressingMessage = change.completesLater;
     } catch (error) {
+      if (error instanceof WriteFencedError) return fenced(error, change.action);
       const errorClass = classifyAwsError(error);
       const terminal = isTerminalAwsError(error);
       const message = `${change.action} ${AWS_TYPE_NAMES[resource.type]} ${resource.name}: ${describeAwsError(error)}`;
@@ -328,6 +335,7 @@ async function reconcileOne(
     try {
       await reconciler.recordSpecHash(resolved, outputs ?? {}, desiredHash, applyCtx);
     } catch (error) {
+      if (error instanceof WriteFencedError) return fenced(error, 'record the spec hash of');
       const message = `record the spec hash of ${AWS_TYPE_NAMES[resource.type]} ${resource.name}: ${describeAwsError(error)}`;
       log.error({ event: 'error', err: errorFields(error) }, message);
       return { result: { ...result, state: 'Failed', message }, outputs };

@@ -1,8 +1,8 @@
-import { ListClustersCommand } from '@aws-sdk/client-ecs';
+import { ListClustersCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { withCallScope, withCallSignal } from '../../../src/aws/call-counter.js';
+import { withCallScope, withCallSignal, withWriteFence, WriteFencedError } from '../../../src/aws/call-counter.js';
 import { createAwsClients, destroyAwsClients, maxAttemptsFromEnv, requestTimeoutFromEnv, type AwsClientOptions, type AwsClients } from '../../../src/aws/clients.js';
 
 describe('AWS clients', () => {
@@ -194,5 +194,54 @@ describe('AWS clients against an endpoint that never answers', { timeout: 10_000
     // Outside the scope, only the request timeout ends a hung call.
     const outside = await settled(aws.ecs.send(new ListClustersCommand({})));
     expect(outside.error?.name).toBe('TimeoutError');
+  });
+});
+
+describe('AWS writes under a write fence (the writer lease)', { timeout: 10_000 }, () => {
+  const hanging = new HangingServer();
+  const saved = new Map<string, string | undefined>();
+  let aws: AwsClients;
+
+  beforeAll(async () => {
+    const endpoint = await hanging.listen();
+    const env = { AWS_ENDPOINT_URL: endpoint, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1' };
+    for (const [key, value] of Object.entries(env)) {
+      saved.set(key, process.env[key]);
+      process.env[key] = value;
+    }
+    aws = createAwsClients({ region: 'us-east-1', maxAttempts: 1, requestTimeoutMs: 1_000 });
+  });
+
+  afterAll(async () => {
+    destroyAwsClients(aws);
+    for (const [key, value] of saved) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+    await hanging.close();
+  });
+
+  it('sends no write while the fence gives a reason, and does not count it; reads go out; a write allowed again is sent', async () => {
+    let reason: string | undefined = 'converge daemon:b holds the writer lease s3://b/p/.converge/lease.json';
+    const before = hanging.requests.length;
+    const { result, calls } = await withCallScope(() =>
+      withWriteFence(
+        () => reason,
+        async () => {
+          const write = await settled(aws.ecs.send(new UpdateServiceCommand({ cluster: 'c', service: 's', desiredCount: 2 })));
+          const read = settled(aws.ecs.send(new ListClustersCommand({})));
+          await until(() => hanging.requests.length === before + 1, 'the read to go out');
+          reason = undefined;
+          const allowed = settled(aws.ecs.send(new UpdateServiceCommand({ cluster: 'c', service: 's', desiredCount: 2 })));
+          await until(() => hanging.requests.length === before + 2, 'the allowed write to go out');
+          await Promise.all([read, allowed]);
+          return write;
+        },
+      ),
+    );
+    expect(result.error).toBeInstanceOf(WriteFencedError);
+    expect(result.error?.message).toBe('ECS UpdateService not sent: converge daemon:b holds the writer lease s3://b/p/.converge/lease.json');
+    expect(hanging.requests.map((r) => r.target).slice(before)).toEqual(['AmazonEC2ContainerServiceV20141113.ListClusters', 'AmazonEC2ContainerServiceV20141113.UpdateService']);
+    expect(calls.byOperation()).toEqual({ 'ECS:ListClusters': 1, 'ECS:UpdateService': 1 });
   });
 });

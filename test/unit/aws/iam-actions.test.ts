@@ -183,6 +183,7 @@ describe('the IAM action list (src/aws/iam-actions.ts)', () => {
       listBuckets: [{ bucket: 'b', prefixes: ['p/'] }],
       readObjects: ['b/p/*'],
       writeObjects: ['b/p/.converge/gateway/e/*'],
+      leaseObjects: ['b/p/.converge/lease.json'],
       ecsTaskRoles: ['arn:aws:iam::111122223333:role/exec'],
       codeDeployRoles: ['arn:aws:iam::111122223333:role/cd'],
     };

@@ -164,6 +164,8 @@ describe('converge iam-policy', () => {
       Action: ['s3:DeleteObject', 's3:PutObject'],
       Resource: ['arn:aws:s3:::shop-artifacts/converge/.converge/gateway/shop/*'],
     });
+    // A folder source has no writer lease: nothing to grant for it.
+    expect(doc.Statement.map((s) => s.Sid)).not.toContain('S3WriterLease');
   });
 
   it('scopes the VPC and the hosted zone when the Environment gives their ids', async () => {
@@ -203,6 +205,7 @@ describe('converge iam-policy', () => {
     expect(JSON.stringify(doc)).not.toContain('shop');
     // Still least privilege where the code fixes it: converge's own prefix and tag, the services roles go to.
     expect(statement(doc, 'S3PublishGatewayConfigs').Resource).toEqual(['arn:*:s3:::*/*.converge/gateway/*']);
+    expect(statement(doc, 'S3WriterLease')).toMatchObject({ Action: ['s3:PutObject'], Resource: ['arn:*:s3:::*/*.converge/lease.json'] });
     expect(statement(doc, 'Ec2OwnedSecurityGroups').Condition).toEqual({ Null: { 'aws:ResourceTag/converge:environment': 'false' } });
     expect(statement(doc, 'IamPassRolesToEcsTasks').Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } });
     expect(statement(doc, 'EcsCluster').Resource).toEqual(['arn:*:ecs:*:*:cluster/*']);

@@ -12,6 +12,7 @@ describe('resolveDaemonSettings', () => {
       cycleTimeoutMs: 600_000,
       shutdownTimeoutMs: 20_000,
       listen: { host: '0.0.0.0', port: 8080 },
+      leaseDurationMs: 60_000,
     });
   });
 
@@ -43,8 +44,9 @@ describe('resolveDaemonSettings', () => {
       ['watch-interval', 'CONVERGE_WATCH_INTERVAL', '500ms', '1h', '499ms', '1h1ms', '500ms..1h'],
       ['cycle-timeout', 'CONVERGE_CYCLE_TIMEOUT', '5s', '6h', '4999ms', '6h1ms', '5s..6h'],
       ['shutdown-timeout', 'CONVERGE_SHUTDOWN_TIMEOUT', '0s', '10m', undefined, '10m1ms', '0ms..10m'],
+      ['lease-duration', 'CONVERGE_LEASE_DURATION', '2s', '10m', '1999ms', '10m1ms', '2s..10m'],
     ])('--%s (%s): %s to %s', (flag, variable, shortest, longest, below, above, range) => {
-      const key = { interval: 'intervalMs', 'watch-interval': 'watchIntervalMs', 'cycle-timeout': 'cycleTimeoutMs', 'shutdown-timeout': 'shutdownTimeoutMs' }[flag] as 'intervalMs';
+      const key = { interval: 'intervalMs', 'watch-interval': 'watchIntervalMs', 'cycle-timeout': 'cycleTimeoutMs', 'shutdown-timeout': 'shutdownTimeoutMs', 'lease-duration': 'leaseDurationMs' }[flag] as 'intervalMs';
       const ms = (text: string): number => {
         const resolved = settings([`--${flag}`, text]);
         if (resolved === 'help') throw new Error('help');

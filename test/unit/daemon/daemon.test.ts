@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DesiredStateIssue } from '../../../desired-state/errors.js';
-import { recordAwsCall } from '../../../src/aws/call-counter.js';
+import { currentWriteFence, recordAwsCall } from '../../../src/aws/call-counter.js';
 import type { CycleSummary, Trigger } from '../../../src/controller.js';
-import { Daemon, type DaemonConfig, type ReconcileTarget } from '../../../src/daemon/daemon.js';
+import { Daemon, type DaemonConfig, type DaemonLease, type ReconcileTarget } from '../../../src/daemon/daemon.js';
+import type { LeaseRole, LeaseStatus } from '../../../src/lease/lease.js';
 import type { ResourceResult } from '../../../src/engine/engine.js';
 import { captureLogs } from '../../support/log-capture.js';
 
@@ -10,6 +11,9 @@ const TOKEN = 'unit-test-token-7f3a9c';
 
 interface CycleCall {
   trigger: Trigger;
+  mode?: 'plan' | 'apply';
+  /** Whether an AWS write would have been sent (the write fence said nothing) when the cycle started. */
+  writable?: boolean;
   cycleId?: string;
   signal?: AbortSignal;
 }
@@ -46,7 +50,7 @@ class FakeTarget implements ReconcileTarget {
   };
 
   async runCycle(input: { mode: 'plan' | 'apply'; trigger: Trigger; signal?: AbortSignal; cycleId?: string }): Promise<CycleSummary> {
-    this.calls.push({ trigger: input.trigger, cycleId: input.cycleId, signal: input.signal });
+    this.calls.push({ trigger: input.trigger, mode: input.mode, cycleId: input.cycleId, signal: input.signal, writable: currentWriteFence() === undefined });
     const revision = this.revisionNow;
     if (this.hold) {
       await new Promise<void>((resolve) => {
@@ -333,3 +337,89 @@ function parsePrometheusText(text: string): Sample[] {
   }
   return samples;
 }
+
+/** A writer lease whose role the test sets. */
+class FakeLease implements DaemonLease {
+  role: LeaseRole;
+  stopped = false;
+  private readonly listeners = new Set<(role: LeaseRole) => void>();
+
+  constructor(role: LeaseRole) {
+    this.role = role;
+  }
+
+  /** Like the real lease, the first round that takes the lease tells the listeners already there. */
+  start(): Promise<LeaseRole> {
+    if (this.role === 'holder') this.set('holder');
+    return Promise.resolve(this.role);
+  }
+
+  stop(): Promise<void> {
+    this.stopped = true;
+    return Promise.resolve();
+  }
+
+  fence(): string | undefined {
+    return this.role === 'holder' ? undefined : 'converge daemon:other holds the writer lease s3://fake/shop/.converge/lease.json';
+  }
+
+  status(): LeaseStatus {
+    return { enabled: true, location: 's3://fake/shop/.converge/lease.json', self: 'daemon:me', role: this.role, holder: this.role === 'holder' ? 'daemon:me' : 'daemon:other', durationMs: 60_000, transitions: 0 };
+  }
+
+  onChange(listener: (role: LeaseRole) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  set(role: LeaseRole): void {
+    this.role = role;
+    for (const listener of this.listeners) listener(role);
+  }
+}
+
+describe('Daemon with a writer lease', () => {
+  it('plans while another converge holds the lease, with every write fenced; applies once it holds it, starting a cycle at once', async () => {
+    const target = new FakeTarget();
+    const lease = new FakeLease('standby');
+    const { get, daemon } = await startDaemon(target, { lease });
+    await until(() => target.calls.length === 1, 'the startup cycle');
+    expect(target.calls[0]).toMatchObject({ trigger: 'startup', mode: 'plan', writable: false });
+    await until(() => daemon.status().lastCycle !== null, 'the cycle to end');
+    const status = (await (await get('/status')).json()) as { lease: LeaseStatus };
+    expect(status.lease).toMatchObject({ enabled: true, role: 'standby', holder: 'daemon:other' });
+    expect(await (await get('/metrics')).text()).toMatch(/^converge_lease_held 0$/m);
+
+    lease.set('holder');
+    await until(() => target.calls.length === 2, 'the cycle after the lease was taken');
+    expect(target.calls[1]).toMatchObject({ mode: 'apply', writable: true });
+    const metrics = await (await get('/metrics')).text();
+    expect(metrics).toMatch(/^converge_lease_held 1$/m);
+    expect(metrics).toMatch(/^converge_lease_transitions_total\{role="holder"\} 1$/m);
+  });
+
+  it('stops a running apply cycle when the lease is lost (aborted: lease-lost), and releases the lease on shutdown', async () => {
+    const target = new FakeTarget();
+    target.hold = true;
+    const lease = new FakeLease('holder');
+    const { daemon } = await startDaemon(target, { lease });
+    await until(() => target.calls.length === 1, 'the startup cycle');
+    expect(target.calls[0]).toMatchObject({ mode: 'apply', writable: true });
+    // Taking the lease at startup starts no second cycle.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(daemon.status().cycle.queued).toBeNull();
+    lease.set('standby');
+    expect(target.calls[0]?.signal?.aborted).toBe(true);
+    await until(() => daemon.status().lastCycle !== null, 'the aborted cycle to end');
+    expect(daemon.status().lastCycle).toMatchObject({ aborted: 'lease-lost' });
+    await daemon.stop('test over');
+    expect(lease.stopped).toBe(true);
+  });
+
+  it('says in /status and the log that a folder source has no lease', async () => {
+    const target = new FakeTarget();
+    const { daemon, logs } = await startDaemon(target, { noLeaseReason: 'the desired state is a local folder' });
+    expect(daemon.status().lease).toEqual({ enabled: false, reason: 'the desired state is a local folder' });
+    expect(logs.ofEvent('lease-disabled')).toHaveLength(1);
+  });
+});
