@@ -7,6 +7,7 @@ import { parseDesiredState, type SourceFile } from '../desired-state/parse.js';
 import type { ResolvedNetwork } from '../desired-state/network.js';
 import { checkDeploymentConfigs } from './source/deployment-configs.js';
 import { resolveNetwork } from './source/network.js';
+import { parseOffThread } from './source/parse-off-thread.js';
 import { DesiredStateSourceError, openSource, type DesiredStateSource } from './source/source.js';
 import type { DesiredState } from '../desired-state/types.js';
 import { registry as defaultRegistry } from '../reconcilers/registry.js';
@@ -74,6 +75,8 @@ export interface ControllerOptions {
   /** Tests: stands in for the network resolver. */
   resolveNetwork?: typeof resolveNetwork;
   backoff?: BackoffTracker;
+  /** Parse new revisions in a worker thread (the daemon), not on the calling one. */
+  parseOffThread?: boolean;
 }
 
 interface ValidState {
@@ -151,7 +154,8 @@ export class Controller {
     }
     if (this.invalidRevision?.revision === revision) return { valid: this.lastValid, invalid: this.invalidRevision };
     try {
-      const state = parseDesiredState(files, revision);
+      // Off the main thread in the daemon: the HTTP endpoints keep answering while it parses.
+      const state = this.options.parseOffThread ? (await parseOffThread(files, revision)).state : parseDesiredState(files, revision);
       this.lastValid = { state, revision };
       this.invalidRevision = undefined;
       return { valid: this.lastValid };

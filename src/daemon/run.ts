@@ -26,7 +26,7 @@ export interface RunningDaemon {
 
 /** Builds the one Controller the daemon keeps for its life, and the daemon around it (not started). */
 export function createDaemon(options: StartDaemonOptions): { daemon: Daemon; controller: Controller; close: () => void } {
-  const controller = new Controller({ source: options.source, log: options.log, artifacts: options.artifacts });
+  const controller = new Controller({ source: options.source, log: options.log, artifacts: options.artifacts, parseOffThread: true });
   const lease = leaseForSource(options.source, { durationMs: options.leaseDurationMs, log: options.log, holderKind: 'daemon' });
   const daemon = new Daemon(
     controller,
