@@ -60,7 +60,18 @@ export interface EnvironmentSpec {
     healthCheck: HealthCheck;
     deployment: Deployment;
   };
-  reconcile: { selfHeal: boolean; prune: boolean };
+  reconcile: {
+    selfHeal: boolean;
+    /** Delete owned resources that left the desired state. */
+    prune: boolean;
+    /** Prune deletes log groups too. */
+    pruneLogs: boolean;
+    /** A cycle that would delete more than this share of the workloads refuses (0 < share <= 1). */
+    maxPruneShare: number;
+    /** Observe and report only: write nothing. */
+    suspend: boolean;
+  };
+  notifications?: Notifications;
   /** Roles every task uses unless a workload names its own task role. */
   iam: {
     executionRoleArn?: string;
@@ -68,6 +79,24 @@ export interface EnvironmentSpec {
     /** The service role CodeDeploy assumes for blue/green deployments. */
     codeDeployRoleArn?: string;
   };
+}
+
+/** Where converge sends alerts: an SNS topic, a webhook (Slack-compatible JSON), or both. */
+export interface Notifications {
+  snsTopicArn?: string;
+  webhook?: { url: string; secretArn?: string };
+}
+
+/** Application Auto Scaling target tracking for a workload's ECS service; `desiredCount` is then the starting count only. */
+export interface Scaling {
+  minCount: number;
+  maxCount: number;
+  targetCpuPercent?: number;
+  targetMemoryPercent?: number;
+  /** ALBRequestCountPerTarget: the Gateway and the Frontend (behind ALBs) only. */
+  requestsPerTarget?: number;
+  scaleInCooldownSeconds: number;
+  scaleOutCooldownSeconds: number;
 }
 
 export interface ContainerHealthCheck {
@@ -135,6 +164,12 @@ export interface Workload {
   taskRoleArn?: string;
   /** Service only: its port on the internal NLB. */
   listenerPort?: number;
+  /** Target tracking; absent: the count stays `desiredCount`. */
+  scaling?: Scaling;
+  /** Observe and report only: nothing is written for this workload. */
+  suspend: boolean;
+  /** Fields (as drift events name them, or a dotted prefix) converge leaves alone on this workload's resources. */
+  ignore: string[];
   /** Service only. */
   routes: Route[];
 }

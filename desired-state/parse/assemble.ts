@@ -18,7 +18,7 @@ import type {
   WorkloadKind,
 } from '../types.js';
 import type { CheckedDocument } from './check-document.js';
-import { mergeDeployment, mergeHealthCheck } from './merge-defaults.js';
+import { mergeDeployment, mergeHealthCheck, mergeScaling } from './merge-defaults.js';
 import { compareStrings, sortedRecord } from './order.js';
 import type { RawDocument } from './raw-document.js';
 
@@ -72,9 +72,19 @@ function buildEnvironment(name: string, labels: Record<string, string>, origin: 
       healthCheck: mergeHealthCheck(spec.defaults.healthCheck, undefined, DEFAULT_HEALTH_CHECK.path),
       deployment: mergeDeployment(spec.defaults.deployment, undefined),
     },
-    reconcile: { selfHeal: spec.reconcile.selfHeal, prune: spec.reconcile.prune },
+    reconcile: {
+      selfHeal: spec.reconcile.selfHeal,
+      prune: spec.reconcile.prune,
+      pruneLogs: spec.reconcile.pruneLogs,
+      maxPruneShare: spec.reconcile.maxPruneShare,
+      suspend: spec.reconcile.suspend,
+    },
     iam: withoutUndefined({ executionRoleArn: spec.iam.executionRoleArn, taskRoleArn: spec.iam.taskRoleArn, codeDeployRoleArn: spec.iam.codeDeployRoleArn }),
   };
+  if (spec.notifications) {
+    const { snsTopicArn, webhook } = spec.notifications;
+    normalised.notifications = withoutUndefined({ snsTopicArn, webhook: webhook && withoutUndefined({ url: webhook.url, secretArn: webhook.secretArn }) });
+  }
   return { name, labels, origin, spec: normalised };
 }
 
@@ -135,8 +145,17 @@ function buildWorkload(kind: WorkloadKind, spec: WorkloadSpecInput, context: Wor
     deployment: mergeDeployment(defaults.deployment, spec.deployment),
     logRetentionDays: spec.logRetentionDays ?? defaults.logRetentionDays,
     routes: [],
+    suspend: spec.suspend,
+    ignore: [...new Set(spec.reconcile.ignore)].sort(),
   };
   if (spec.taskRoleArn !== undefined) workload.taskRoleArn = spec.taskRoleArn;
+  const scaling = mergeScaling(defaults.scaling, spec.scaling);
+  if (scaling) {
+    workload.scaling = scaling;
+    // With scaling, desiredCount is the starting count: without one of its own, the workload starts at minCount.
+    const raw = doc.value as { spec?: { desiredCount?: unknown } };
+    if (raw.spec?.desiredCount === undefined) workload.desiredCount = scaling.minCount;
+  }
   return workload;
 }
 

@@ -3,6 +3,7 @@ import type { EnvironmentDefaultsInput } from '../schema/environment.js';
 import { partialHealthCheckSchema, timeoutProblem, type PartialHealthCheckInput } from '../schema/health-check.js';
 import { isPlainObject } from '../schema/values.js';
 import type { Deployment, DeploymentStrategy, HealthCheck, WorkloadKind } from '../types.js';
+import type { PartialScalingInput } from '../schema/lifecycle.js';
 import type { CheckedDocument } from './check-document.js';
 import type { IssueList } from './issue-list.js';
 import { compareStrings } from './order.js';
@@ -20,10 +21,53 @@ export function checkMergedRules(checked: readonly CheckedDocument[], defaults: 
     const ownDeployment = c.spec ? c.spec.deployment : partialDeploymentSchema.safeParse(raw.deployment).data;
     checkMergedHealthCheck(ownHealth, defaults.healthCheck, c.doc, issues);
     if (c.kind === 'Service') checkServiceDeployment(ownDeployment, defaults.deployment, c.doc, issues);
+    if (c.spec) checkScaling(c.kind, c.spec.scaling, c.spec.desiredCount, raw.desiredCount !== undefined, defaults.scaling, c.doc, issues);
   }
   checkCodeDeployRole(checked, defaults, issues);
   checkGatewayTaskRole(checked, issues);
 }
+
+/**
+ * A workload's scaling once merged over the Environment's `defaults.scaling`: complete, in order,
+ * and with a target its load balancer can measure. The path names where the user would fix it.
+ */
+function checkScaling(
+  kind: WorkloadKind,
+  own: PartialScalingInput | undefined,
+  desiredCount: number,
+  explicitCount: boolean,
+  defaults: PartialScalingInput | undefined,
+  doc: RawDocument,
+  issues: IssueList,
+): void {
+  if (!own && !defaults) return;
+  const merged = { ...defaults, ...Object.fromEntries(Object.entries(own ?? {}).filter(([, v]) => v !== undefined)) };
+  if (merged.enabled === false) return;
+  const where = (field: keyof PartialScalingInput): string => (own?.[field] !== undefined || !defaults || defaults[field] === undefined ? '' : FROM_DEFAULTS_SCALING);
+  for (const field of ['minCount', 'maxCount'] as const) {
+    if (merged[field] === undefined) issues.add(doc, `spec.scaling.${field}`, `required when the workload scales (here, or in the Environment's defaults.scaling)`);
+  }
+  const { minCount, maxCount } = merged;
+  if (minCount !== undefined && maxCount !== undefined && minCount > maxCount) {
+    issues.add(doc, 'spec.scaling.minCount', `minCount ${minCount}${where('minCount')} is greater than maxCount ${maxCount}${where('maxCount')}`);
+  }
+  // Without its own desiredCount, the workload starts at minCount (assemble.ts).
+  if (explicitCount && minCount !== undefined && maxCount !== undefined && minCount <= maxCount && (desiredCount < minCount || desiredCount > maxCount)) {
+    issues.add(doc, 'spec.desiredCount', `${desiredCount} is outside the scaling range ${minCount} to ${maxCount}: with scaling, desiredCount is the starting count and must lie within minCount and maxCount`);
+  }
+  if (merged.targetCpuPercent === undefined && merged.targetMemoryPercent === undefined && merged.requestsPerTarget === undefined) {
+    issues.add(doc, 'spec.scaling', 'needs at least one target: targetCpuPercent, targetMemoryPercent or requestsPerTarget');
+  }
+  if (kind === 'Service' && merged.requestsPerTarget !== undefined) {
+    issues.add(
+      doc,
+      'spec.scaling.requestsPerTarget',
+      `a backend Service sits behind the internal NLB, and requests per target are counted by ALBs only (ALBRequestCountPerTarget)${where('requestsPerTarget')}; use targetCpuPercent or targetMemoryPercent`,
+    );
+  }
+}
+
+const FROM_DEFAULTS_SCALING = ' (from the Environment defaults.scaling)';
 
 function rawSpec(doc: RawDocument): Record<string, unknown> | undefined {
   return isPlainObject(doc.value) && isPlainObject(doc.value.spec) ? doc.value.spec : undefined;

@@ -5,6 +5,7 @@ import { fieldsValid, nonEmptyString, onLists, onObjects, patternString, strictO
 import { fullHealthCheckSchema } from './health-check.js';
 import { DEFAULT_LOG_RETENTION_DAYS, logRetentionSchema, requiredRoleArnSchema, roleArnSchema } from './shared-fields.js';
 import { quote } from './values.js';
+import { environmentReconcileSchema, notificationsSchema, partialScalingSchema } from './lifecycle.js';
 
 export const DEFAULT_INGRESS_CIDRS: readonly string[] = ['0.0.0.0/0'];
 
@@ -99,6 +100,8 @@ export const environmentDefaultsSchema = strictObject({
   logRetentionDays: logRetentionSchema.default(DEFAULT_LOG_RETENTION_DAYS),
   healthCheck: fullHealthCheckSchema.prefault({}),
   deployment: fullDeploymentSchema.prefault({}),
+  /** Merged under every workload's own scaling; with minCount, maxCount and a target, every workload scales. */
+  scaling: partialScalingSchema.optional(),
 });
 
 type LoadBalancerInput = z.output<typeof loadBalancerSchema>;
@@ -145,7 +148,8 @@ export const environmentSpecSchema = strictObject({
   dns: dnsSchema,
   loadBalancers: strictObject({ backend: loadBalancerSchema, frontend: loadBalancerSchema }),
   defaults: environmentDefaultsSchema.prefault({}),
-  reconcile: strictObject({ selfHeal: z.boolean().default(true), prune: z.boolean().default(false) }).prefault({}),
+  reconcile: environmentReconcileSchema.prefault({}),
+  notifications: notificationsSchema.optional(),
   iam: strictObject({
     // ECS: a Fargate task needs an execution role for the awslogs driver every workload uses, and for secrets (ECS developer guide, "Task execution IAM role")
     executionRoleArn: requiredRoleArnSchema(

@@ -7,6 +7,7 @@ import { gatewaySettingsSchema } from './gateway-settings.js';
 import { partialHealthCheckSchema } from './health-check.js';
 import { routeSchema } from './route.js';
 import { logRetentionSchema, roleArnSchema } from './shared-fields.js';
+import { partialScalingSchema, workloadReconcileSchema } from './lifecycle.js';
 
 export const DEFAULT_DESIRED_COUNT = 1;
 
@@ -21,6 +22,10 @@ const workloadFields = {
   deployment: partialDeploymentSchema.optional(),
   logRetentionDays: logRetentionSchema.optional(),
   taskRoleArn: roleArnSchema.optional(),
+  scaling: partialScalingSchema.optional(),
+  /** true: observe and report this workload only, write nothing for it. */
+  suspend: z.boolean().default(false),
+  reconcile: workloadReconcileSchema.prefault({}),
 };
 
 export const serviceSpecSchema = strictObject({

@@ -92,18 +92,24 @@ describe('refused triggers', () => {
     const { url, logs } = await serve({ rejectionLogWindowMs: 300 });
     expect((await post(url)).status).toBe(401);
     expect(logs.ofEvent('trigger-rejected')).toEqual([expect.objectContaining({ level: 'warn', count: 1, reasons: { 'missing-token': 1 }, remotes: ['127.0.0.1'] })]);
+    const started = Date.now();
     for (let i = 0; i < 20; i += 1) expect((await post(url, `guess-${i}`)).status).toBe(401);
     expect((await post(url)).status).toBe(401);
-    expect(logs.ofEvent('trigger-rejected')).toHaveLength(1);
-    await sleep(450);
-    const lines = logs.ofEvent('trigger-rejected');
-    expect(lines).toHaveLength(2);
-    expect(lines[1]).toMatchObject({ count: 21, reasons: { 'missing-token': 1, 'wrong-token': 20 }, remotes: ['127.0.0.1'] });
+    const postingMs = Date.now() - started;
+    const counted = (): number => logs.ofEvent('trigger-rejected').slice(1).reduce((n, l) => n + Number(l.count), 0);
+    for (let waited = 0; counted() < 21 && waited < 3_000; waited += 50) await sleep(50);
+    // One line per window while refusals go on (a loaded machine may spread the 21 over more than one window).
+    const lines = logs.ofEvent('trigger-rejected').slice(1);
+    expect(lines.length).toBeGreaterThanOrEqual(1);
+    expect(lines.length).toBeLessThanOrEqual(Math.ceil(postingMs / 300) + 1);
+    expect(lines.reduce((n, l) => n + Number(l.count), 0)).toBe(21);
+    if (lines.length === 1) expect(lines[0]).toMatchObject({ count: 21, reasons: { 'missing-token': 1, 'wrong-token': 20 }, remotes: ['127.0.0.1'] });
     // A quiet window ends the run: nothing more is logged, and the next refusal is logged at once again.
     await sleep(700);
-    expect(logs.ofEvent('trigger-rejected')).toHaveLength(2);
+    const settled = logs.ofEvent('trigger-rejected').length;
+    expect(settled).toBe(lines.length + 1);
     expect((await post(url, 'again')).status).toBe(401);
-    expect(logs.ofEvent('trigger-rejected')).toHaveLength(3);
+    expect(logs.ofEvent('trigger-rejected')).toHaveLength(settled + 1);
     expect(JSON.stringify(logs.events)).not.toContain('guess-');
   });
 

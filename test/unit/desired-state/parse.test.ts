@@ -200,7 +200,7 @@ describe('merging and defaults', () => {
       deployment: { strategy: 'blue-green', config: 'CodeDeployDefault.ECSAllAtOnce', terminateBlueAfterMinutes: 5, autoRollback: true, allowReplacement: false, alarms: [] },
     });
     expect(state.environment.spec.cluster).toEqual({ name: 'shop', containerInsights: true });
-    expect(state.environment.spec.reconcile).toEqual({ selfHeal: true, prune: false });
+    expect(state.environment.spec.reconcile).toEqual({ selfHeal: true, prune: false, pruneLogs: false, maxPruneShare: 0.5, suspend: false });
     expect(state.environment.spec.iam).toEqual({ executionRoleArn: EXECUTION_ROLE });
     expect(state.environment.spec.loadBalancers.backend.ingressCidrs).toEqual(['0.0.0.0/0']);
     expect(state.gateway.settings).toEqual({ timeout: '3s', cacheTTL: '0s' });
