@@ -158,6 +158,28 @@ export interface ResourceReconciler<S = unknown, L = unknown, P = unknown> {
   readTags?(desired: DesiredResource<S>, observed: Observation<L>, ctx: ReconcileContext): Promise<TagMap>;
   /** Records `converge:spec-hash` on an existing resource after the engine applied its changes. */
   recordSpecHash?(desired: DesiredResource<S>, outputs: Outputs, hash: string, ctx: ApplyContext): Promise<void>;
+  /**
+   * Prune and destroy: every live resource of this type that carries this environment's ownership
+   * tag (`converge:environment`), keyed by its graph id (`resourceId(type, name)`, the id the
+   * expansion would give it). One batched read per type per cycle; a type without an inventory is
+   * never pruned. Only resources whose tags say this environment may be returned.
+   */
+  inventory?(ctx: ReconcileContext): Promise<Map<string, OwnedResource<L>>>;
+  /** Deletes one owned resource that left the desired state (idempotent: one already gone is not an error). */
+  delete?(owned: OwnedResource<L>, ctx: ApplyContext): Promise<void>;
+}
+
+/** A live resource converge owns for this environment, found by `inventory`. */
+export interface OwnedResource<L = unknown> {
+  /** The graph id it would have in the desired state. */
+  id: string;
+  type: ResourceType;
+  /** Its AWS name. */
+  name: string;
+  /** The document that declared it (`converge:resource`: `Service/users`), when tagged. */
+  owner?: { kind: string; name: string };
+  live: L;
+  tags: TagMap;
 }
 
 /** A reconciler with its type parameters erased, as the registry holds them. */
