@@ -9,7 +9,8 @@ import { checkDeploymentConfigs } from './source/deployment-configs.js';
 import { resolveNetwork } from './source/network.js';
 import { parseOffThread } from './source/parse-off-thread.js';
 import { DesiredStateSourceError, openSource, type DesiredStateSource } from './source/source.js';
-import type { DesiredState } from '../desired-state/types.js';
+import { allWorkloads, type DesiredState } from '../desired-state/types.js';
+import type { CycleControls } from './engine/controls.js';
 import { registry as defaultRegistry } from '../reconcilers/registry.js';
 import { AwsCallAbortedError, withCallScope } from './aws/call-counter.js';
 import { createAwsClients, destroyAwsClients, type AwsClientOptions, type AwsClients } from './aws/clients.js';
@@ -311,6 +312,7 @@ export class Controller {
           mode: input.mode,
           environment: state.environment.name,
           selfHeal: state.environment.spec.reconcile.selfHeal,
+          controls: cycleControls(state),
           signal: input.signal,
           log,
           // A listing from before the source failed is stale: each reader lists for itself then.
@@ -392,6 +394,13 @@ export class Controller {
       resources: r.resources,
     };
   }
+}
+
+/** What the desired state holds back: the Environment or workloads suspended, fields ignored. */
+export function cycleControls(state: DesiredState): CycleControls {
+  const workloads = new Map(allWorkloads(state).map((w) => [`${w.kind}/${w.name}`, { suspend: w.suspend, ignore: w.ignore }]));
+  const environmentSuspended = state.environment.spec.reconcile.suspend ? `suspended: reconcile.suspend on Environment ${state.environment.name}` : undefined;
+  return environmentSuspended ? { environmentSuspended, workloads } : { workloads };
 }
 
 /** A failure that says one of the resolved network ids is gone. */

@@ -10,6 +10,7 @@ import { mapLimit } from '../util/semaphore.js';
 import type { BackoffTracker } from './backoff.js';
 import { desiredHashOf, orderForCycle, resolveRefs } from './graph.js';
 import { conflictMessage, isIntendedChange, isOwned, recordedSpecHash } from './ownership.js';
+import { ignoredFields, suspendedReason, withoutIgnored, type CycleControls } from './controls.js';
 import type {
   AnyReconciler,
   ApplyContext,
@@ -75,6 +76,8 @@ export interface RunInput {
   s3Listings?: readonly S3Listing[];
   /** Stops starting new resources; calls in flight finish. */
   signal?: AbortSignal;
+  /** Suspended workloads (or the whole Environment) and ignored fields. */
+  controls?: CycleControls;
   log?: Logger;
 }
 
@@ -244,9 +247,10 @@ async function reconcileOne(
   }
   const recorded = recordedSpecHash(observation?.tags);
   const intended = observation !== undefined && isIntendedChange(recorded, desiredHash);
+  const ignore = ignoredFields(resource, input.controls);
   let plan: ResourcePlan;
   try {
-    plan = reconciler.plan(resolved, observation, { desiredHash, intended, selfHeal: input.selfHeal, mode: input.mode });
+    plan = withoutIgnored(reconciler.plan(resolved, observation, { desiredHash, intended, selfHeal: input.selfHeal, mode: input.mode, ignore }), ignore);
   } catch (error) {
     log.error({ event: 'error', err: errorFields(error) }, `plan failed: ${describeAwsError(error)}`);
     return { result: { ...result, state: 'Failed', message: `plan failed: ${describeAwsError(error)}` } };
@@ -268,14 +272,16 @@ async function reconcileOne(
   if (status?.progress) result.progress = status.progress;
 
   let outputs: Outputs | undefined = plan.outputs;
-  if (input.mode === 'plan') {
+  // Suspended: observed and reported like a plan, nothing written.
+  const suspended = input.mode === 'apply' ? suspendedReason(resource, input.controls) : undefined;
+  if (input.mode === 'plan' || suspended !== undefined) {
     for (const change of changes) {
-      log.info({ event: 'change', action: change.action, dryRun: true, diffs: change.diffs }, `would ${change.action} ${resource.name}`);
+      log.info({ event: 'change', action: change.action, dryRun: true, ...(suspended ? { suspended: true } : {}), diffs: change.diffs }, `would ${change.action} ${resource.name}${suspended ? ` (${suspended})` : ''}`);
       result.changes.push({ action: change.action, summary: change.summary, diffs: [...change.diffs], applied: false });
     }
     if (changes.length > 0 && !outputs) outputs = unknownOutputs();
     result.state = status?.state === 'failed' ? 'Failed' : status ? 'Progressing' : changes.length > 0 ? 'Pending' : result.drift.length > 0 ? 'Drifted' : 'InSync';
-    result.message = status?.message;
+    result.message = status?.message ?? (suspended !== undefined && (changes.length > 0 || result.drift.length > 0) ? `${suspended}: nothing is written` : undefined);
     return { result, outputs };
   }
 

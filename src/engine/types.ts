@@ -88,6 +88,12 @@ export interface PlanContext {
   intended: boolean;
   selfHeal: boolean;
   mode: 'plan' | 'apply';
+  /**
+   * Fields the workload's `reconcile.ignore` leaves alone (names as drift events give them, or
+   * dotted prefixes). The engine drops their diffs from the plan; a reconciler whose change
+   * payload names fields builds it from the diffs left, so that an ignored value is never written.
+   */
+  ignore?: readonly string[];
 }
 
 /** A process-lifetime cache for what AWS never changes (task definition revisions, ...). */
