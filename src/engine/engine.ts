@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { shortHash } from '../../desired-state/hash.js';
-import { AWS_TYPE_NAMES, SPEC_HASH_TAG, UNKNOWN, type DesiredResource, type Outputs, type ResourceType } from '../../desired-state/graph.js';
+import { AWS_TYPE_NAMES, SPEC_HASH_TAG, UNKNOWN, type DesiredResource, type Outputs } from '../../desired-state/graph.js';
 import type { AwsClients } from '../aws/clients.js';
 import type { S3Listing } from '../aws/s3.js';
 import { WriteFencedError } from '../aws/call-counter.js';
@@ -11,37 +11,21 @@ import type { BackoffTracker } from './backoff.js';
 import { desiredHashOf, orderForCycle, resolveRefs } from './graph.js';
 import { conflictMessage, isIntendedChange, isOwned, recordedSpecHash } from './ownership.js';
 import { ignoredFields, suspendedReason, withoutIgnored, type CycleControls } from './controls.js';
+import { runPrune, type PruneSettings } from './prune.js';
 import type {
   AnyReconciler,
   ApplyContext,
   Change,
-  ChangeAction,
   CycleRead,
-  FieldDiff,
   ImmutableCache,
   Observation,
-  Progress,
   ReconcileContext,
   ResourcePlan,
   ResourceState,
+  ResourceResult,
 } from './types.js';
 
-export interface ResourceResult {
-  id: string;
-  type: ResourceType;
-  /** `AWS::ECS::Service shop-users`. */
-  resource: string;
-  kind: string;
-  name: string;
-  state: ResourceState;
-  drift: FieldDiff[];
-  changes: { action: ChangeAction; summary?: string; diffs: FieldDiff[]; applied: boolean }[];
-  message?: string;
-  /** Structured progress while the resource waits on AWS (a deployment). */
-  progress?: Progress;
-  /** Not reconciled this cycle: its inputs (a dependency) were not ready. */
-  waiting?: boolean;
-}
+export type { ResourceResult } from './types.js';
 
 export interface CycleResult {
   resources: ResourceResult[];
@@ -53,6 +37,8 @@ export interface CycleResult {
   /** Plan mode: changes that `apply` would make. */
   pending: number;
   aborted: boolean;
+  /** Set when the cycle pruned (or would have): what it refused, kept and could not inventory. */
+  prune?: { refused?: string; kept: string[]; unknown: string[] };
 }
 
 export interface EngineOptions {
@@ -78,6 +64,8 @@ export interface RunInput {
   signal?: AbortSignal;
   /** Suspended workloads (or the whole Environment) and ignored fields. */
   controls?: CycleControls;
+  /** Delete owned resources that left the desired state (or all of them: destroy). */
+  prune?: PruneSettings;
   log?: Logger;
 }
 
@@ -162,6 +150,14 @@ export async function runEngine(options: EngineOptions, input: RunInput): Promis
   }
 
   const resources = input.graph.map((r) => results.get(r.id) ?? baseResult(r, 'Pending', 'not reached: the cycle stopped early'));
+  // Deletes come last, in reverse dependency order: what replaces a resource exists before it goes.
+  // A suspended Environment deletes nothing.
+  let prune: CycleResult['prune'];
+  if (input.prune && !aborted && !input.controls?.environmentSuspended) {
+    const outcome = await runPrune(byType, input.mode === 'apply' ? ctx : { ...ctx, mode: 'plan' }, input.graph, input.prune, log);
+    resources.push(...outcome.results);
+    prune = { ...(outcome.refused ? { refused: outcome.refused } : {}), kept: outcome.kept, unknown: outcome.unknown };
+  }
   return {
     resources,
     changes: resources.reduce((n, r) => n + r.changes.filter((c) => c.applied).length, 0),
@@ -170,6 +166,7 @@ export async function runEngine(options: EngineOptions, input: RunInput): Promis
     progressing: resources.filter((r) => r.state === 'Progressing').length,
     pending: resources.reduce((n, r) => n + r.changes.filter((c) => !c.applied).length, 0),
     aborted,
+    ...(prune ? { prune } : {}),
   };
 }
 

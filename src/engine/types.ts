@@ -198,3 +198,21 @@ export type AnyReconciler = ResourceReconciler<unknown, unknown, unknown>;
 export function erase<S, L, P>(reconciler: ResourceReconciler<S, L, P>): AnyReconciler {
   return reconciler;
 }
+
+/** One resource's outcome in a cycle, as logs, `/status` and the plan show it. */
+export interface ResourceResult {
+  id: string;
+  type: ResourceType;
+  /** `AWS::ECS::Service shop-users`. */
+  resource: string;
+  kind: string;
+  name: string;
+  state: ResourceState;
+  drift: FieldDiff[];
+  changes: { action: ChangeAction; summary?: string; diffs: FieldDiff[]; applied: boolean }[];
+  message?: string;
+  /** Structured progress while the resource waits on AWS (a deployment). */
+  progress?: Progress;
+  /** Not reconciled this cycle: its inputs (a dependency) were not ready. */
+  waiting?: boolean;
+}

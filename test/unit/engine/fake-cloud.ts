@@ -2,8 +2,8 @@ import type { AwsClients } from '../../../src/aws/clients.js';
 import type { TagMap } from '../../../src/aws/tags.js';
 import { BackoffTracker } from '../../../src/engine/backoff.js';
 import { MapCache } from '../../../src/engine/engine.js';
-import { OWNERSHIP_TAG_ENVIRONMENT, SPEC_HASH_TAG, type DesiredResource, type ResourceType } from '../../../desired-state/graph.js';
-import { erase, ready, type AnyReconciler, type Observation, type ResourceReconciler } from '../../../src/engine/types.js';
+import { OWNERSHIP_TAG_ENVIRONMENT, OWNERSHIP_TAG_RESOURCE, SPEC_HASH_TAG, type DesiredResource, type ResourceType } from '../../../desired-state/graph.js';
+import { erase, ready, type AnyReconciler, type Observation, type OwnedResource, type ResourceReconciler } from '../../../src/engine/types.js';
 import { captureLogs } from '../../support/log-capture.js';
 
 export interface FakeSpec {
@@ -25,6 +25,8 @@ export class FakeCloud {
   /** Tags as a process cache saw them (the engine must confirm them before writing). */
   readonly tagCache = new Map<string, TagMap>();
   private readonly attempts = new Map<string, number>();
+  /** Deletes that fail with this error. */
+  readonly deleteFailures = new Map<string, Error>();
 
   put(id: string, value: unknown, tags: TagMap = { [OWNERSHIP_TAG_ENVIRONMENT]: 'shop' }): void {
     this.resources.set(id, { value, tags: { ...tags } });
@@ -69,6 +71,22 @@ export class FakeCloud {
         return Promise.resolve();
       },
     };
+    reconciler.inventory = () => {
+      const out = new Map<string, OwnedResource>();
+      for (const [id, resource] of this.resources) {
+        if (!id.startsWith(`${type}/`) || resource.tags[OWNERSHIP_TAG_ENVIRONMENT] !== 'shop') continue;
+        const [kind = '', name = ''] = (resource.tags[OWNERSHIP_TAG_RESOURCE] ?? '').split('/');
+        out.set(id, { id, type, name: id.slice(type.length + 1), live: resource.value, tags: { ...resource.tags }, ...(kind ? { owner: { kind, name } } : {}) });
+      }
+      return Promise.resolve(out);
+    };
+    reconciler.delete = (owned) => {
+      this.writes.push(`delete ${owned.id}`);
+      const failure = this.deleteFailures.get(owned.id);
+      if (failure) return Promise.reject(failure);
+      this.resources.delete(owned.id);
+      return Promise.resolve();
+    };
     if (options.cachedTags) {
       reconciler.readTags = (desired) => {
         this.writes.push(`read-tags ${desired.id}`);
@@ -86,7 +104,7 @@ export const res = (type: ResourceType, name: string, spec: FakeSpec, dependsOn:
   type,
   name,
   owner: { kind: 'Service', name },
-  tags: { [OWNERSHIP_TAG_ENVIRONMENT]: 'shop' },
+  tags: { [OWNERSHIP_TAG_ENVIRONMENT]: 'shop', [OWNERSHIP_TAG_RESOURCE]: `Service/${name}` },
   spec,
   dependsOn,
 });
