@@ -10,6 +10,7 @@ import { desiredGatewayConfig, type GatewayConfigLocation } from './expansion/ga
 import { desiredProductionListener, desiredRedirectListener } from './expansion/listener.js';
 import { desiredAlb, desiredInternalNlb, type AlbRole } from './expansion/load-balancer.js';
 import { desiredLogGroup } from './expansion/log-group.js';
+import { desiredScaling } from './expansion/scaling.js';
 import { desiredAlbSecurityGroup, desiredNlbSecurityGroup, desiredTaskSecurityGroup } from './expansion/security-group.js';
 import { desiredTargetGroups } from './expansion/target-group.js';
 import { desiredTaskDefinition } from './expansion/task-definition.js';
@@ -152,5 +153,6 @@ function workloadResources(scope: Scope, workload: Workload, shared: SharedIds):
     environmentNames,
     ids: { codeDeployApp: shared.codeDeployApp, service: service.id, listener: listener.id },
   });
-  return [logGroup, securityGroup, ...targetGroups, listener, taskDefinition, service, ...(deploymentGroup ? [deploymentGroup] : [])];
+  const scaling = desiredScaling({ environment, workload, names, environmentNames, ids: { service: service.id, listener: listener.id, targetGroups: targetGroupIds } });
+  return [logGroup, securityGroup, ...targetGroups, listener, taskDefinition, service, ...(deploymentGroup ? [deploymentGroup] : []), ...(scaling ? [scaling] : [])];
 }

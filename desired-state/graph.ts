@@ -18,6 +18,7 @@ export const RESOURCE_TYPES = [
   'ecs-service',
   'codedeploy-app',
   'deployment-group',
+  'scaling',
 ] as const;
 export type ResourceType = (typeof RESOURCE_TYPES)[number];
 
@@ -36,6 +37,7 @@ export const AWS_TYPE_NAMES: Record<ResourceType, string> = {
   'ecs-service': 'AWS::ECS::Service',
   'codedeploy-app': 'AWS::CodeDeploy::Application',
   'deployment-group': 'AWS::CodeDeploy::DeploymentGroup',
+  scaling: 'AWS::ApplicationAutoScaling::ScalableTarget',
 };
 
 export const OWNERSHIP_TAG_ENVIRONMENT = 'converge:environment';

@@ -232,6 +232,12 @@ export interface EcsServiceSpec {
    * released (deleted) before a service that leaves blue/green is replaced.
    */
   codeDeploy: { applicationName: string; deploymentGroupName: string };
+  /**
+   * The workload scales (Application Auto Scaling): `desiredCount` is the starting count only, used
+   * when the service is created; the count Application Auto Scaling chooses is never drift. Absent
+   * for a workload without scaling, so its spec (and hash) is what it was before scaling existed.
+   */
+  autoScaled?: true;
 }
 
 export interface CodeDeployAppSpec {
@@ -258,6 +264,52 @@ export interface DeploymentGroupSpec {
   serviceRoleArn?: string;
 }
 
+/** What a target tracking policy measures: Application Auto Scaling's predefined ECS metrics. */
+export type ScalingMetric = 'ECSServiceAverageCPUUtilization' | 'ECSServiceAverageMemoryUtilization' | 'ALBRequestCountPerTarget';
+
+/** Which target of `spec.scaling` a policy stands for: the last part of its name. */
+export type ScalingPolicyKind = 'cpu' | 'memory' | 'requests';
+
+export interface ScalingPolicySpec {
+  kind: ScalingPolicyKind;
+  /** Stable, `<service>-<kind>` (`shop-users-cpu`): how converge finds its own policies again. */
+  policyName: string;
+  metric: ScalingMetric;
+  targetValue: number;
+}
+
+/**
+ * A workload's ECS service as an Application Auto Scaling scalable target (dimension
+ * `ecs:service:DesiredCount`) with one target tracking policy per target of `spec.scaling`.
+ */
+export interface ScalingSpec {
+  clusterName: string;
+  serviceName: string;
+  /** `service/<cluster>/<service>`: the scalable target's ResourceId. */
+  resourceId: string;
+  minCapacity: number;
+  maxCapacity: number;
+  scaleInCooldownSeconds: number;
+  scaleOutCooldownSeconds: number;
+  policies: ScalingPolicySpec[];
+  /** Every policy name converge would give this target (one per kind): those not desired are deleted. */
+  ownedPolicyNames: string[];
+  /** The ECS service's ARN: a scalable target needs its service to exist. */
+  serviceArn: Resolvable<string>;
+  /**
+   * ALBRequestCountPerTarget measures one target group, named by its ResourceLabel
+   * (`app/<alb>/<id>/targetgroup/<group>/<id>`, the ARNs' final parts). A blue/green workload has two
+   * groups and CodeDeploy moves traffic between them: the label follows the group the production
+   * listener sends traffic to (`targetGroupArn`, a live value outside the spec hash).
+   */
+  requestCount?: {
+    loadBalancerArn: Resolvable<string>;
+    targetGroupArn: Resolvable<string>;
+    /** Both groups of the pair: a label on either is converge's to move, never drift. */
+    pairTargetGroupArns: Resolvable<string>[];
+  };
+}
+
 /** The spec of each resource type. */
 export interface ResourceSpecs {
   'ecs-cluster': ClusterSpec;
@@ -273,6 +325,7 @@ export interface ResourceSpecs {
   'ecs-service': EcsServiceSpec;
   'codedeploy-app': CodeDeployAppSpec;
   'deployment-group': DeploymentGroupSpec;
+  scaling: ScalingSpec;
 }
 
 /** The resources of one type, typed by their spec (expansion builds each type's spec). */

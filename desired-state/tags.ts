@@ -37,6 +37,8 @@ export const CONVERGE_TAGS_BY_TYPE: Readonly<Record<ResourceType, readonly strin
   'ecs-service': [...OWNED, SERVICE_TASK_DEFINITION_TAG, SERVICE_TASK_HASH_TAG, SERVICE_DEPLOYMENT_TAG, SERVICE_APPSPEC_TAG],
   'codedeploy-app': OWNED,
   'deployment-group': OWNED,
+  // The scalable target carries the tags; its policies take none (Application Auto Scaling tags targets only).
+  scaling: OWNED,
 };
 
 /**
@@ -45,9 +47,9 @@ export const CONVERGE_TAGS_BY_TYPE: Readonly<Record<ResourceType, readonly strin
  */
 export const LABELLED_TYPES_BY_KIND: Readonly<Record<DocumentKind, readonly ResourceType[]>> = {
   Environment: Object.keys(CONVERGE_TAGS_BY_TYPE) as ResourceType[],
-  Service: ['log-group', 'security-group', 'target-group', 'listener', 'task-definition', 'ecs-service', 'deployment-group'],
-  Gateway: ['gateway-config', 'log-group', 'security-group', 'target-group', 'task-definition', 'ecs-service', 'deployment-group'],
-  Frontend: ['log-group', 'security-group', 'target-group', 'task-definition', 'ecs-service', 'deployment-group'],
+  Service: ['log-group', 'security-group', 'target-group', 'listener', 'task-definition', 'ecs-service', 'deployment-group', 'scaling'],
+  Gateway: ['gateway-config', 'log-group', 'security-group', 'target-group', 'task-definition', 'ecs-service', 'deployment-group', 'scaling'],
+  Frontend: ['log-group', 'security-group', 'target-group', 'task-definition', 'ecs-service', 'deployment-group', 'scaling'],
 };
 
 /**
@@ -78,4 +80,5 @@ export const RESOURCE_TYPE_NAMES: Readonly<Record<ResourceType, string>> = {
   'ecs-service': 'ECS service',
   'codedeploy-app': 'CodeDeploy application',
   'deployment-group': 'CodeDeploy deployment group',
+  scaling: 'scalable target',
 };

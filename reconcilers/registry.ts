@@ -9,6 +9,7 @@ import { gatewayConfigReconciler } from './gateway-config/index.js';
 import { listenerReconciler } from './listener/index.js';
 import { loadBalancerReconciler } from './load-balancer/index.js';
 import { logGroupReconciler } from './log-group/index.js';
+import { scalingReconciler } from './scaling/index.js';
 import { securityGroupReconciler } from './security-group/index.js';
 import { targetGroupReconciler } from './target-group/index.js';
 import { taskDefinitionReconciler } from './task-definition/index.js';
@@ -28,4 +29,5 @@ export const registry: readonly AnyReconciler[] = [
   erase(ecsServiceReconciler),
   erase(codeDeployAppReconciler),
   erase(deploymentGroupReconciler),
+  erase(scalingReconciler),
 ];

@@ -11,6 +11,7 @@ import { parseOffThread } from './source/parse-off-thread.js';
 import { DesiredStateSourceError, openSource, type DesiredStateSource } from './source/source.js';
 import { allWorkloads, type DesiredState } from '../desired-state/types.js';
 import type { CycleControls } from './engine/controls.js';
+import type { PruneSettings } from './engine/prune.js';
 import { registry as defaultRegistry } from '../reconcilers/registry.js';
 import { AwsCallAbortedError, withCallScope } from './aws/call-counter.js';
 import { createAwsClients, destroyAwsClients, type AwsClientOptions, type AwsClients } from './aws/clients.js';
@@ -62,6 +63,8 @@ export interface CycleSummary {
   warnings: string[];
   /** Whether this cycle could read the desired-state source; unset when it never tried. */
   source?: SourceHealth;
+  /** Prune or destroy ran: why it was refused (the mass-prune guard), what it kept on purpose, which types it could not list. */
+  prune?: { refused?: string; kept: string[]; unknown: string[]; unsupported: string[] };
 }
 
 export interface ControllerOptions {
@@ -118,6 +121,11 @@ export class Controller {
 
   get rejected(): { revision: string; issues: DesiredStateIssue[] } | undefined {
     return this.invalidRevision;
+  }
+
+  /** The desired state of the enforced revision (the last valid one), for readers outside the cycle. */
+  get enforcedState(): DesiredState | undefined {
+    return this.lastValid?.state;
   }
 
   /** Undefined before the first read. */
@@ -268,7 +276,16 @@ export class Controller {
   }
 
   /** One full cycle: load, validate, resolve, expand, observe, plan and (in apply mode) apply. */
-  async runCycle(input: { mode: 'plan' | 'apply'; trigger: Trigger; signal?: AbortSignal; cycleId?: string }): Promise<CycleSummary> {
+  async runCycle(input: {
+    mode: 'plan' | 'apply';
+    trigger: Trigger;
+    signal?: AbortSignal;
+    cycleId?: string;
+    /** A person confirmed a prune past reconcile.maxPruneShare (`apply --allow-mass-prune`). */
+    allowMassPrune?: boolean;
+    /** Delete everything the environment owns instead of reconciling it (`converge destroy`). */
+    destroy?: boolean;
+  }): Promise<CycleSummary> {
     const cycle = input.cycleId ?? randomUUID().slice(0, 8);
     const log = this.options.log.child({ cycle });
     const startedAt = new Date();
@@ -313,6 +330,7 @@ export class Controller {
           environment: state.environment.name,
           selfHeal: state.environment.spec.reconcile.selfHeal,
           controls: cycleControls(state),
+          prune: pruneSettings(state, input),
           signal: input.signal,
           log,
           // A listing from before the source failed is stale: each reader lists for itself then.
@@ -392,8 +410,16 @@ export class Controller {
       errors: r.errors,
       pending: r.pending,
       resources: r.resources,
+      ...(r.prune ? { prune: r.prune } : {}),
     };
   }
+}
+
+/** Prune per the Environment's `reconcile` settings, or destroy; undefined when neither applies. */
+export function pruneSettings(state: DesiredState, input: { allowMassPrune?: boolean; destroy?: boolean }): PruneSettings | undefined {
+  const { prune, pruneLogs, maxPruneShare } = state.environment.spec.reconcile;
+  if (input.destroy) return { mode: 'destroy', pruneLogs, maxPruneShare, allowMassPrune: true };
+  return prune ? { mode: 'prune', pruneLogs, maxPruneShare, allowMassPrune: input.allowMassPrune === true } : undefined;
 }
 
 /** What the desired state holds back: the Environment or workloads suspended, fields ignored. */

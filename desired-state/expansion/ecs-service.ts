@@ -50,6 +50,8 @@ export function desiredEcsService({ environment, workload, names, environmentNam
       },
       healthCheckGracePeriodSeconds: 60,
       codeDeploy: { applicationName: environmentNames.codeDeployApp, deploymentGroupName: names.deploymentGroup },
+      // With scaling, desiredCount is the starting count: Application Auto Scaling owns the count after that.
+      ...(workload.scaling ? { autoScaled: true as const } : {}),
     },
     dependsOn: [ids.cluster, ids.taskDefinition, ids.securityGroup, ids.targetGroups[0], ids.targetGroups[1], ids.listener],
     labels: workload.labels,

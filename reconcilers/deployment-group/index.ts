@@ -1,8 +1,9 @@
 import type { DeploymentGroupInfo } from '@aws-sdk/client-codedeploy';
 import { isRef, type Outputs } from '../../desired-state/graph.js';
 import type { DeploymentGroupSpec, Resolvable } from '../../desired-state/resources.js';
-import { createDeploymentGroup, deploymentGroupArn, updateDeploymentGroup } from '../../src/aws/codedeploy.js';
-import { ready, type Observation, type ReconcileContext, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
+import { batchGetDeploymentGroups, createDeploymentGroup, deleteDeploymentGroup, deploymentGroupArn, listDeploymentGroups, updateDeploymentGroup } from '../../src/aws/codedeploy.js';
+import { confirmOwned, environmentNamesOf, ownedResource } from '../shared/inventory.js';
+import { ready, type Observation, type OwnedResource, type ReconcileContext, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
 import { arnScopeOfCycle, codeDeployTags, codeDeployTagsOf, liveDeploymentGroups, readCodeDeployTags, recordCodeDeploySpecHash } from '../shared/codedeploy.js';
 import { diffFields, updatePlan } from '../shared/plan.js';
 import { buildCreateDeploymentGroupInput, buildUpdateDeploymentGroupInput, desiredGroupSettings, GROUP_SETTING_FIELDS, liveGroupSettings } from './settings.js';
@@ -86,4 +87,31 @@ export const deploymentGroupReconciler: ResourceReconciler<DeploymentGroupSpec, 
   },
 
   recordSpecHash: (_desired, outputs, hash, ctx) => recordCodeDeploySpecHash(outputs, hash, ctx),
+
+  /** Every group of the environment's CodeDeploy application, with its tags through the cache. */
+  async inventory(ctx, inventoryScope = 'undesired') {
+    const out = new Map<string, OwnedResource<LiveDeploymentGroup>>();
+    const application = environmentNamesOf(ctx).codeDeployApp;
+    const scope = arnScopeOfCycle(ctx);
+    if (!application || !scope) return out;
+    // Prune: the groups the graph has were observed this cycle; only the others are read.
+    const desired = new Set(ctx.graph.map((r) => r.id));
+    const names = (await listDeploymentGroups(ctx.aws.codedeploy, application)).filter((name) => inventoryScope === 'all' || !desired.has(`deployment-group/${name}`));
+    if (names.length === 0) return out;
+    const { groups } = await batchGetDeploymentGroups(ctx.aws.codedeploy, application, names);
+    for (const [name, group] of groups) {
+      const arn = deploymentGroupArn(scope, application, name);
+      const tags = await codeDeployTagsOf(arn, ctx);
+      const owned = ownedResource('deployment-group', name, `${application}/${name}`, { group, arn }, tags?.tags ?? {});
+      out.set(owned.id, owned);
+    }
+    return out;
+  },
+
+  async delete(owned, ctx) {
+    const application = owned.live.group.applicationName ?? environmentNamesOf(ctx).codeDeployApp ?? '';
+    if (owned.live.arn) confirmOwned(await readCodeDeployTags(owned.live.arn, ctx), ctx, `deployment group ${owned.name}`);
+    await deleteDeploymentGroup(ctx.aws.codedeploy, application, owned.live.group.deploymentGroupName ?? '');
+    if (owned.live.arn) codeDeployTags.forget(ctx.cache, owned.live.arn);
+  },
 };

@@ -4,14 +4,28 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { EcsServiceSpec } from '../../desired-state/resources.js';
 import { createService, deleteService, describeServices, tagEcsResource, updateService, type LiveService } from '../../src/aws/ecs.js';
 import { toLowerKeyValueTags } from '../../src/aws/tags.js';
-import { resolved, SPEC_HASH_TAG, type Outputs } from '../../desired-state/graph.js';
-import { failed, progressing, ready, type ApplyContext, type Change, type FieldDiff, type Observation, type PlanContext, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
+import { resolved, SPEC_HASH_TAG, type DesiredResource, type Outputs } from '../../desired-state/graph.js';
+import { resolveRefs } from '../../src/engine/graph.js';
+import {
+  failed,
+  progressing,
+  ready,
+  type ApplyContext,
+  type Change,
+  type FieldDiff,
+  type Observation,
+  type PlanContext,
+  type ReconcileContext,
+  type ResourcePlan,
+  type ResourceReconciler,
+} from '../../src/engine/types.js';
 import { describeTaskOnce, liveEcsServices, SERVICE_TASK_DEFINITION_TAG, SERVICE_TASK_HASH_TAG, type NormalizedTask } from '../shared/ecs.js';
 import { sameValue } from '../shared/plan.js';
 import { appSpecRevision, appSpecTagValue } from './appspec.js';
 import { deployBlueGreen, releaseDeploymentGroup } from './blue-green.js';
 import { rolloutOf } from './deployments.js';
 import { planRollout, SERVICE_APPSPEC_TAG, type RolloutObservation } from './rollout.js';
+import { deleteEcsService, inventoryServices } from './prune.js';
 
 export interface LiveEcsService {
   service: LiveService;
@@ -24,8 +38,11 @@ export interface LiveEcsService {
 export type ServicePayload =
   | { kind: 'create' }
   | { kind: 'update'; fields: string[] }
-  /** Delete and re-create (the deployment controller cannot change in place). */
-  | { kind: 'replace'; from: 'ECS' | 'CODE_DEPLOY' }
+  /**
+   * Delete and re-create (the deployment controller cannot change in place). `desiredCount`: an
+   * auto-scaled service is re-created with the count Application Auto Scaling had chosen.
+   */
+  | { kind: 'replace'; from: 'ECS' | 'CODE_DEPLOY'; desiredCount?: number }
   /** Blue/green: a new task definition goes through a CodeDeploy deployment, never UpdateService. */
   | { kind: 'deploy'; taskDefinitionArn: string };
 
@@ -94,14 +111,14 @@ export function taskTags(spec: EcsServiceSpec): Record<string, string> {
  * (after a replacement or a deletion) gets a new one, never the earlier answer (ECS API reference,
  * CreateService clientToken: up to 36 ASCII characters).
  */
-export function buildCreateServiceInput(spec: EcsServiceSpec, tags: Record<string, string>, clientToken: string = randomUUID()): CreateServiceCommandInput {
+export function buildCreateServiceInput(spec: EcsServiceSpec, tags: Record<string, string>, clientToken: string = randomUUID(), desiredCount: number = spec.desiredCount): CreateServiceCommandInput {
   const blueGreen = spec.strategy === 'blue-green';
   return {
     cluster: spec.clusterName,
     serviceName: spec.serviceName,
     clientToken,
     taskDefinition: resolved(spec.taskDefinitionArn),
-    desiredCount: spec.desiredCount,
+    desiredCount,
     launchType: 'FARGATE',
     platformVersion: 'LATEST',
     schedulingStrategy: 'REPLICA',
@@ -161,11 +178,12 @@ export function planService(desired: { spec: EcsServiceSpec }, observed: Observa
       );
     }
     const from = liveController === 'CODE_DEPLOY' ? 'CODE_DEPLOY' : 'ECS';
+    const keepCount = spec.autoScaled && service.desiredCount !== undefined ? { desiredCount: service.desiredCount } : {};
     return ready([
       {
         action: 'replace',
         diffs,
-        payload: { kind: 'replace', from } satisfies ServicePayload,
+        payload: { kind: 'replace', from, ...keepCount } satisfies ServicePayload,
         summary: `delete and re-create the ECS service (${from} -> ${controllerOf(spec)} deployment controller)`,
         completesLater: ctx.mode === 'apply' ? `replacing ECS service ${spec.serviceName}: deployment controller ${from} -> ${controllerOf(spec)}` : undefined,
       },
@@ -174,7 +192,9 @@ export function planService(desired: { spec: EcsServiceSpec }, observed: Observa
 
   const want = desiredFields(spec);
   const have = liveServiceFields(service, spec);
-  const diffs: FieldDiff[] = FIELDS.filter((f) => !sameValue(want[f], have[f])).map((f) => ({ field: f, desired: want[f], live: have[f] }));
+  // An auto-scaled service's count is Application Auto Scaling's: never drift, never reset (deployments included).
+  const compared = spec.autoScaled ? FIELDS.filter((f) => f !== 'desiredCount') : FIELDS;
+  const diffs: FieldDiff[] = compared.filter((f) => !sameValue(want[f], have[f])).map((f) => ({ field: f, desired: want[f], live: have[f] }));
   // Somebody pointed the service at a revision converge did not register: say what that changed.
   const imageDiffs: FieldDiff[] = [];
   const runningTask = observed.live.runningTask;
@@ -228,6 +248,32 @@ function planBlueGreenService(spec: EcsServiceSpec, live: LiveEcsService, diffs:
   }
 }
 
+/** Somebody pointed the service at a revision converge did not set: read it once to say what changed. */
+async function runningTaskOf(service: LiveService, ctx: ReconcileContext): Promise<NormalizedTask | undefined> {
+  if (!service.taskDefinition || service.taskDefinition === service.tagMap[SERVICE_TASK_DEFINITION_TAG]) return undefined;
+  return (await describeTaskOnce(ctx, service.taskDefinition))?.normalized;
+}
+
+/**
+ * The ECS services are read early in the cycle, the deployments later: a deployment that ended in
+ * between is neither active any more nor visible on the service, which still shows the revision
+ * before it. A converge that saw it running knows (`endedThisCycle`); one that did not (a new
+ * process after a crash, or one that never learnt the deployment's id because the answer to
+ * CreateDeployment, or to the TagResource that records it, was lost) would start the same
+ * deployment a second time. So before a plan starts a deployment, the service is read again: any
+ * deployment that ended before the deployments were read shows on it now, and one still running
+ * was listed as active. One DescribeServices, only in a cycle about to deploy.
+ */
+async function confirmBeforeDeploying(d: DesiredResource<EcsServiceSpec>, live: LiveEcsService, ctx: ReconcileContext): Promise<LiveEcsService> {
+  const { spec, missing } = resolveRefs(d.spec, ctx.outputsOf);
+  if (missing.length > 0) return live;
+  const plan = planService({ spec }, { live, tags: live.service.tagMap }, { mode: ctx.mode });
+  if (!plan.changes.some((c) => (c.payload as ServicePayload).kind === 'deploy')) return live;
+  const fresh = (await describeServices(ctx.aws.ecs, d.spec.clusterName, [d.spec.serviceName])).get(d.spec.serviceName);
+  if (!fresh) return live;
+  return { service: fresh, runningTask: await runningTaskOf(fresh, ctx), rollout: live.rollout };
+}
+
 /** Polls briefly for a deleted service to be gone (INACTIVE); a draining one is left to a later cycle. */
 async function waitUntilGone(ctx: ApplyContext, spec: EcsServiceSpec): Promise<boolean> {
   for (let attempt = 0; attempt < REPLACE_WAIT.attempts; attempt += 1) {
@@ -249,15 +295,12 @@ export const ecsServiceReconciler: ResourceReconciler<EcsServiceSpec, LiveEcsSer
       desired.map(async (d) => {
         const service = services.get(d.spec.serviceName);
         if (!service) return;
-        const live: LiveEcsService = { service };
-        // Somebody pointed the service at a revision converge did not set: read it once to say what changed.
-        if (service.taskDefinition && service.taskDefinition !== service.tagMap[SERVICE_TASK_DEFINITION_TAG]) {
-          live.runningTask = (await describeTaskOnce(ctx, service.taskDefinition))?.normalized;
-        }
+        let live: LiveEcsService = { service, runningTask: await runningTaskOf(service, ctx) };
         if (d.spec.strategy === 'blue-green' && service.deploymentController?.type === 'CODE_DEPLOY') {
           live.rollout = await rolloutOf(ctx, service, d);
+          live = await confirmBeforeDeploying(d, live, ctx);
         }
-        out.set(d.id, { live, tags: service.tagMap });
+        out.set(d.id, { live, tags: live.service.tagMap });
       }),
     );
     return out;
@@ -277,7 +320,7 @@ export const ecsServiceReconciler: ResourceReconciler<EcsServiceSpec, LiveEcsSer
         if (payload.from === 'CODE_DEPLOY' && spec.strategy !== 'blue-green') await releaseDeploymentGroup(desired, ctx);
         await deleteService(ctx.aws.ecs, spec.clusterName, spec.serviceName);
         if (!(await waitUntilGone(ctx, spec))) return {};
-        return outputsOf({ ...(await createService(ctx.aws.ecs, buildCreateServiceInput(spec, tags))), tagMap: tags });
+        return outputsOf({ ...(await createService(ctx.aws.ecs, buildCreateServiceInput(spec, tags, undefined, payload.desiredCount))), tagMap: tags });
       }
       case 'update':
         return outputsOf({ ...(await updateService(ctx.aws.ecs, buildUpdateServiceInput(spec, payload.fields))), tagMap: tags });
@@ -292,4 +335,7 @@ export const ecsServiceReconciler: ResourceReconciler<EcsServiceSpec, LiveEcsSer
     const tags = desired.spec.strategy === 'rolling' ? { [SPEC_HASH_TAG]: hash, ...taskTags(desired.spec) } : { [SPEC_HASH_TAG]: hash };
     await tagEcsResource(ctx.aws.ecs, outputs.arn, tags);
   },
+
+  inventory: inventoryServices,
+  delete: deleteEcsService,
 };

@@ -1,9 +1,19 @@
 import type { ListenerAction, ListenerSpec } from '../../desired-state/resources.js';
-import { createListener, describeListeners, describeListenersByArn, modifyListener, type ListenerActionShape, type ListenerInput, type LiveListener } from '../../src/aws/elbv2.js';
+import {
+  createListener,
+  deleteListener,
+  describeListeners,
+  describeListenersByArn,
+  modifyListener,
+  type ListenerActionShape,
+  type ListenerInput,
+  type LiveListener,
+} from '../../src/aws/elbv2.js';
+import { confirmOwned, ownedResource } from '../shared/inventory.js';
 import { resolveRefs } from '../../src/engine/graph.js';
 import { isOwned } from '../../src/engine/ownership.js';
 import { resolvedOrUnknown, UNKNOWN, type Outputs } from '../../desired-state/graph.js';
-import { failed, ready, type FieldDiff, type Observation, type ReconcileContext, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
+import { failed, ready, type FieldDiff, type Observation, type OwnedResource, type ReconcileContext, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
 import { liveEcsServices } from '../shared/ecs.js';
 import { elbv2Tags, elbv2TagsOf, readElbv2Tags, recordElbv2SpecHash } from '../shared/elbv2-tags.js';
 import { updatePlan } from '../shared/plan.js';
@@ -224,4 +234,31 @@ export const listenerReconciler: ResourceReconciler<ListenerSpec, ObservedListen
   readTags: (_desired, observed, ctx) => readElbv2Tags(observed.live.arn, ctx),
 
   recordSpecHash: (_desired, outputs, hash, ctx) => recordElbv2SpecHash(outputs, hash, ctx),
+
+  /**
+   * The listeners of the environment's load balancers (those this cycle reconciled: a load
+   * balancer deleted by destroy takes its listeners with it), keyed by the `converge:listener` tag.
+   */
+  async inventory(ctx, scope = 'undesired') {
+    const out = new Map<string, OwnedResource<ObservedListener>>();
+    // Prune: only the NLBs' listeners come and go with Services (an ALB keeps its 80 and 443).
+    const loadBalancers = ctx.graph.filter((r) => r.type === 'load-balancer' && (scope === 'all' || (r.spec as { type?: string }).type === 'network'));
+    const arns = loadBalancers.map((r) => ctx.outputsOf(r.id)?.arn).filter((arn): arn is string => typeof arn === 'string');
+    const listeners = (await Promise.all(arns.map((arn) => describeListeners(ctx.aws.elbv2, arn)))).flat();
+    const tags = await elbv2TagsOf(listeners.map((l) => l.arn), ctx);
+    for (const listener of listeners) {
+      const listenerTags = tags.get(listener.arn)?.tags ?? {};
+      const key = listenerTags[LISTENER_TAG];
+      if (key === undefined) continue;
+      const owned = ownedResource('listener', key, `${key} (${listener.protocol} ${listener.port})`, listener, listenerTags);
+      out.set(owned.id, owned);
+    }
+    return out;
+  },
+
+  async delete(owned, ctx) {
+    confirmOwned(await readElbv2Tags(owned.live.arn, ctx), ctx, `listener ${owned.name}`);
+    await deleteListener(ctx.aws.elbv2, owned.live.arn);
+    elbv2Tags.forget(ctx.cache, owned.live.arn);
+  },
 };

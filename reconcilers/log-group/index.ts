@@ -1,7 +1,8 @@
 import type { LogGroupSpec } from '../../desired-state/resources.js';
-import { createLogGroup, describeLogGroups, listLogGroupTags, setLogRetention, tagLogGroup, type LiveLogGroup } from '../../src/aws/logs.js';
+import { createLogGroup, deleteLogGroup, describeLogGroups, listLogGroupTags, setLogRetention, tagLogGroup, type LiveLogGroup } from '../../src/aws/logs.js';
+import { confirmOwned, ownedResource } from '../shared/inventory.js';
 import { SPEC_HASH_TAG } from '../../desired-state/graph.js';
-import { ready, type Observation, type ResourceReconciler } from '../../src/engine/types.js';
+import { ready, type Observation, type OwnedResource, type ResourceReconciler } from '../../src/engine/types.js';
 import { TagCache } from '../shared/tag-cache.js';
 import { updatePlan } from '../shared/plan.js';
 
@@ -69,5 +70,25 @@ export const logGroupReconciler: ResourceReconciler<LogGroupSpec, LiveLogGroup, 
     if (typeof arn !== 'string' || typeof creationTime !== 'number') return;
     await tagLogGroup(ctx.aws.logs, arn, { [SPEC_HASH_TAG]: hash });
     logGroupTags.merge(ctx.cache, tagKey({ arn, creationTime }), { [SPEC_HASH_TAG]: hash });
+  },
+
+  /** The environment's log groups (`/ecs/<env>/`), with their tags through the cache. */
+  async inventory(ctx) {
+    const out = new Map<string, OwnedResource<LiveLogGroup>>();
+    for (const group of await describeLogGroups(ctx.aws.logs, `/ecs/${ctx.environment}/`)) {
+      const cached = logGroupTags.get(ctx.cache, tagKey(group));
+      const tags = cached ?? (await listLogGroupTags(ctx.aws.logs, group.arn));
+      if (!cached) logGroupTags.set(ctx.cache, tagKey(group), tags);
+      const owned = ownedResource('log-group', group.name, group.name, group, tags);
+      out.set(owned.id, owned);
+    }
+    return out;
+  },
+
+  async delete(owned, ctx) {
+    // The inventory's tags may come from the cache: ownership is read afresh before the delete.
+    confirmOwned(await listLogGroupTags(ctx.aws.logs, owned.live.arn), ctx, `log group ${owned.name}`);
+    await deleteLogGroup(ctx.aws.logs, owned.name);
+    logGroupTags.forget(ctx.cache, tagKey(owned.live));
   },
 };

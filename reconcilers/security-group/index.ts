@@ -1,6 +1,17 @@
 import type { SecurityGroupRule, SecurityGroupSpec } from '../../desired-state/resources.js';
-import { authorizeIngress, createSecurityGroup, describeSecurityGroupsByName, revokeIngress, tagEc2Resource, type IngressRule, type LiveSecurityGroup } from '../../src/aws/ec2.js';
-import { resolved, SPEC_HASH_TAG } from '../../desired-state/graph.js';
+import {
+  authorizeIngress,
+  createSecurityGroup,
+  deleteSecurityGroup,
+  describeSecurityGroupsByName,
+  describeSecurityGroupsByTag,
+  revokeIngress,
+  tagEc2Resource,
+  type IngressRule,
+  type LiveSecurityGroup,
+} from '../../src/aws/ec2.js';
+import { OWNERSHIP_TAG_ENVIRONMENT, resolved, resourceId, SPEC_HASH_TAG } from '../../desired-state/graph.js';
+import { ownedResource } from '../shared/inventory.js';
 import { ready, type FieldDiff, type Observation, type ResourceReconciler } from '../../src/engine/types.js';
 import { updatePlan } from '../shared/plan.js';
 
@@ -78,5 +89,16 @@ export const securityGroupReconciler: ResourceReconciler<SecurityGroupSpec, Live
     const groupId = outputs.groupId;
     if (typeof groupId !== 'string') return;
     await tagEc2Resource(ctx.aws.ec2, groupId, { [SPEC_HASH_TAG]: hash });
+  },
+
+  /** One read: every group tagged for this environment (the tags come with it, always fresh). */
+  async inventory(ctx) {
+    const groups = await describeSecurityGroupsByTag(ctx.aws.ec2, OWNERSHIP_TAG_ENVIRONMENT, ctx.environment);
+    return new Map(groups.map((g) => [resourceId('security-group', g.groupName), ownedResource('security-group', g.groupName, g.groupName, g, g.tags)]));
+  },
+
+  /** EC2 refuses while an ENI (a draining task) or another group's rule still uses it: DependencyViolation, tried again next cycle. */
+  async delete(owned, ctx) {
+    await deleteSecurityGroup(ctx.aws.ec2, owned.live.groupId);
   },
 };

@@ -1,7 +1,16 @@
 import type { TargetGroupHealthCheck, TargetGroupSpec } from '../../desired-state/resources.js';
-import { createTargetGroup, describeTargetGroupsByName, modifyTargetGroupHealthCheck, type HealthCheckInput, type LiveTargetGroup } from '../../src/aws/elbv2.js';
+import {
+  createTargetGroup,
+  deleteTargetGroup,
+  describeTargetGroupsByName,
+  describeTargetGroupsWithPrefix,
+  modifyTargetGroupHealthCheck,
+  type HealthCheckInput,
+  type LiveTargetGroup,
+} from '../../src/aws/elbv2.js';
+import { confirmOwned, ownedResource } from '../shared/inventory.js';
 import { type Outputs } from '../../desired-state/graph.js';
-import { failed, ready, type FieldDiff, type Observation, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
+import { failed, ready, type FieldDiff, type Observation, type OwnedResource, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
 import { elbv2Tags, elbv2TagsOf, readElbv2Tags, recordElbv2SpecHash } from '../shared/elbv2-tags.js';
 import { sameValue, updatePlan } from '../shared/plan.js';
 
@@ -99,4 +108,23 @@ export const targetGroupReconciler: ResourceReconciler<TargetGroupSpec, LiveTarg
   readTags: (_desired, observed, ctx) => readElbv2Tags(observed.live.arn, ctx),
 
   recordSpecHash: (_desired, outputs, hash, ctx) => recordElbv2SpecHash(outputs, hash, ctx),
+
+  /** Target groups named `<env>-...` (every name converge gives starts so), with their tags through the cache. */
+  async inventory(ctx) {
+    const groups = await describeTargetGroupsWithPrefix(ctx.aws.elbv2, `${ctx.environment}-`);
+    const tags = await elbv2TagsOf(groups.map((g) => g.arn), ctx);
+    const out = new Map<string, OwnedResource<LiveTargetGroup>>();
+    for (const group of groups) {
+      const owned = ownedResource('target-group', group.name, group.name, group, tags.get(group.arn)?.tags ?? {});
+      out.set(owned.id, owned);
+    }
+    return out;
+  },
+
+  /** ELBv2 refuses while a listener or rule forwards to it (ResourceInUse): tried again next cycle. */
+  async delete(owned, ctx) {
+    confirmOwned(await readElbv2Tags(owned.live.arn, ctx), ctx, `target group ${owned.name}`);
+    await deleteTargetGroup(ctx.aws.elbv2, owned.live.arn);
+    elbv2Tags.forget(ctx.cache, owned.live.arn);
+  },
 };

@@ -1,4 +1,5 @@
 import { ACMClient } from '@aws-sdk/client-acm';
+import { ApplicationAutoScalingClient, type ServiceInputTypes as AasInput, type ServiceOutputTypes as AasOutput } from '@aws-sdk/client-application-auto-scaling';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
 import { EC2Client } from '@aws-sdk/client-ec2';
@@ -21,6 +22,7 @@ export interface AwsClients {
   ec2: EC2Client;
   logs: CloudWatchLogsClient;
   s3: S3Client;
+  autoscaling: ApplicationAutoScalingClient;
 }
 
 export interface AwsClientOptions {
@@ -68,6 +70,9 @@ const SERVICE_NAMES: Record<string, string> = {
   EC2Client: 'EC2',
   CloudWatchLogsClient: 'Logs',
   S3Client: 'S3',
+  SNSClient: 'SNS',
+  SecretsManagerClient: 'SecretsManager',
+  ApplicationAutoScalingClient: 'ApplicationAutoScaling',
 };
 
 /** Settles like `call`, or rejects with an `AwsCallAbortedError` as soon as `signal` fires. */
@@ -182,11 +187,45 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
     logs: withPlugin(new CloudWatchLogsClient(common)),
     // A bucket in another region answers 301: follow it (off by default in SDK v3, @aws-sdk/middleware-sdk-s3).
     s3: withPlugin(new S3Client({ ...common, forcePathStyle, followRegionRedirects: true })),
+    autoscaling: withPlugin<AasInput, AasOutput, ApplicationAutoScalingClient>(new ApplicationAutoScalingClient(common)),
   };
 }
 
+/**
+ * One client of a single service with the settings and call counting of `createAwsClients`, for
+ * callers that need no other service: `converge status` (S3), notifications (SNS, Secrets
+ * Manager: src/aws/sns.ts, src/aws/secrets.ts build theirs with it).
+ */
+export function createServiceClient<C extends { middlewareStack: { use(p: Pluggable<object, MetadataBearer>): void }; config: { requestHandler: unknown } }>(
+  make: (config: ServiceClientConfig) => C,
+  options: AwsClientOptions = {},
+): C {
+  const limiter = new Semaphore(options.maxConcurrentCalls ?? 4);
+  const client = make({
+    region: resolveRegion(options.region),
+    maxAttempts: options.maxAttempts ?? maxAttemptsFromEnv(),
+    retryMode: options.retryMode ?? (process.env.AWS_RETRY_MODE === 'standard' ? 'standard' : 'adaptive'),
+    requestHandler: { requestTimeout: options.requestTimeoutMs ?? requestTimeoutFromEnv(), connectionTimeout: CONNECTION_TIMEOUT_MS, throwOnRequestTimeout: true },
+  });
+  client.middlewareStack.use(countingPlugin<object, MetadataBearer>(limiter));
+  return abortableRequests(client);
+}
+
+export interface ServiceClientConfig {
+  region: string;
+  maxAttempts: number;
+  retryMode: 'standard' | 'adaptive';
+  requestHandler: { requestTimeout: number; connectionTimeout: number; throwOnRequestTimeout: boolean };
+}
+
+/** An S3 client alone (path-style against an emulator, following region redirects), as `createAwsClients` makes it. */
+export function createS3Client(options: AwsClientOptions = {}): S3Client {
+  const forcePathStyle = Boolean(process.env.AWS_ENDPOINT_URL ?? process.env.AWS_ENDPOINT_URL_S3);
+  return createServiceClient((config) => new S3Client({ ...config, forcePathStyle, followRegionRedirects: true }), options);
+}
+
 export function destroyAwsClients(clients: AwsClients): void {
-  for (const client of [clients.ecs, clients.elbv2, clients.codedeploy, clients.route53, clients.acm, clients.ec2, clients.logs, clients.s3]) {
+  for (const client of [clients.ecs, clients.elbv2, clients.codedeploy, clients.route53, clients.acm, clients.ec2, clients.logs, clients.s3, clients.autoscaling]) {
     client.destroy();
   }
 }

@@ -7,6 +7,7 @@ import {
   DeleteDeploymentGroupCommand,
   GetApplicationCommand,
   GetDeploymentConfigCommand,
+  ListDeploymentGroupsCommand,
   ListDeploymentsCommand,
   ListTagsForResourceCommand,
   TagResourceCommand,
@@ -207,4 +208,21 @@ export async function getDeploymentConfig(cd: CodeDeployClient, name: string): P
     if (isNotFound(error) || awsErrorName(error) === 'DeploymentConfigDoesNotExistException') return undefined;
     throw error;
   }
+}
+
+/** Names of every deployment group of an application; none when the application does not exist. */
+export async function listDeploymentGroups(cd: CodeDeployClient, application: string): Promise<string[]> {
+  const out: string[] = [];
+  let nextToken: string | undefined;
+  try {
+    do {
+      const res = await cd.send(new ListDeploymentGroupsCommand({ applicationName: application, nextToken }));
+      out.push(...(res.deploymentGroups ?? []));
+      nextToken = res.nextToken;
+    } while (nextToken);
+  } catch (error) {
+    if (awsErrorName(error) === 'ApplicationDoesNotExistException') return [];
+    throw error;
+  }
+  return out;
 }

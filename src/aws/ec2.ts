@@ -2,11 +2,13 @@ import {
   AuthorizeSecurityGroupIngressCommand,
   CreateSecurityGroupCommand,
   CreateTagsCommand,
+  DeleteSecurityGroupCommand,
   DescribeSecurityGroupsCommand,
   RevokeSecurityGroupIngressCommand,
   type EC2Client,
   type IpPermission,
 } from '@aws-sdk/client-ec2';
+import { awsErrorName } from './errors.js';
 import { fromKeyValueTags, toKeyValueTags, type TagMap } from './tags.js';
 
 /** One TCP ingress rule with a single source, the unit converge owns. */
@@ -91,11 +93,54 @@ export async function authorizeIngress(ec2: EC2Client, groupId: string, rules: r
   await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: rules.map(toPermission) }));
 }
 
+/**
+ * Revokes the rules; a rule already gone is not an error (a retried revoke, or a rule EC2 removed
+ * with the group it referenced). EC2 refuses the whole call for one missing rule
+ * (InvalidPermission.NotFound), so the rules are then revoked one by one.
+ */
 export async function revokeIngress(ec2: EC2Client, groupId: string, rules: readonly IngressRule[]): Promise<void> {
   if (rules.length === 0) return;
-  await ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: rules.map((r) => toPermission({ ...r, description: undefined })) }));
+  const revoke = (batch: readonly IngressRule[]) =>
+    ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: batch.map((r) => toPermission({ ...r, description: undefined })) }));
+  try {
+    await revoke(rules);
+  } catch (error) {
+    if (awsErrorName(error) !== 'InvalidPermission.NotFound') throw error;
+    if (rules.length === 1) return;
+    for (const rule of rules) {
+      try {
+        await revoke([rule]);
+      } catch (inner) {
+        if (awsErrorName(inner) !== 'InvalidPermission.NotFound') throw inner;
+      }
+    }
+  }
 }
 
 export async function tagEc2Resource(ec2: EC2Client, id: string, tags: TagMap): Promise<void> {
   await ec2.send(new CreateTagsCommand({ Resources: [id], Tags: toKeyValueTags(tags) }));
+}
+
+/** Every security group carrying the tag `key` = `value` (converge's ownership tag), in one paginated read. */
+export async function describeSecurityGroupsByTag(ec2: EC2Client, key: string, value: string): Promise<LiveSecurityGroup[]> {
+  const out: LiveSecurityGroup[] = [];
+  let nextToken: string | undefined;
+  do {
+    const res = await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: `tag:${key}`, Values: [value] }], NextToken: nextToken, MaxResults: 1000 }));
+    for (const g of res.SecurityGroups ?? []) {
+      out.push({ groupId: g.GroupId ?? '', groupName: g.GroupName ?? '', vpcId: g.VpcId ?? '', tags: fromKeyValueTags(g.Tags), ingress: flattenPermissions(g.IpPermissions) });
+    }
+    nextToken = res.NextToken;
+  } while (nextToken);
+  return out;
+}
+
+/** Deletes a security group; one already gone is not an error. While an ENI uses it, EC2 refuses (DependencyViolation). */
+export async function deleteSecurityGroup(ec2: EC2Client, groupId: string): Promise<void> {
+  try {
+    await ec2.send(new DeleteSecurityGroupCommand({ GroupId: groupId }));
+  } catch (error) {
+    if (awsErrorName(error) === 'InvalidGroup.NotFound') return;
+    throw error;
+  }
 }

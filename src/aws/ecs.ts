@@ -3,6 +3,7 @@ import {
   CreateServiceCommand,
   DeleteServiceCommand,
   DescribeClustersCommand,
+  ListServicesCommand,
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
   PutClusterCapacityProvidersCommand,
@@ -128,4 +129,21 @@ export async function registerTaskDefinition(ecs: ECSClient, input: RegisterTask
   const res = await ecs.send(new RegisterTaskDefinitionCommand(input));
   if (!res.taskDefinition) throw new Error(`RegisterTaskDefinition ${input.family} returned no task definition`);
   return res.taskDefinition;
+}
+
+/** Names of every service of a cluster, 100 per page; none when the cluster does not exist. */
+export async function listServiceNames(ecs: ECSClient, cluster: string): Promise<string[]> {
+  const out: string[] = [];
+  let nextToken: string | undefined;
+  try {
+    do {
+      const res = await ecs.send(new ListServicesCommand({ cluster, maxResults: 100, nextToken }));
+      out.push(...(res.serviceArns ?? []).map((arn) => arn.slice(arn.lastIndexOf('/') + 1)));
+      nextToken = res.nextToken;
+    } while (nextToken);
+  } catch (error) {
+    if (isNotFound(error)) return [];
+    throw error;
+  }
+  return out;
 }

@@ -3,6 +3,8 @@ import {
   CreateListenerCommand,
   CreateLoadBalancerCommand,
   CreateTargetGroupCommand,
+  DeleteListenerCommand,
+  DeleteTargetGroupCommand,
   DescribeListenersCommand,
   DescribeLoadBalancerAttributesCommand,
   DescribeLoadBalancersCommand,
@@ -420,4 +422,36 @@ export async function modifyListener(elbv2: ElasticLoadBalancingV2Client, listen
       DefaultActions: input.defaultActions?.map((a, i) => toSdkAction(a, i + 1)),
     }),
   );
+}
+
+/** Every target group of the account and region whose name starts with `prefix`, 400 per page. */
+export async function describeTargetGroupsWithPrefix(elbv2: ElasticLoadBalancingV2Client, prefix: string): Promise<LiveTargetGroup[]> {
+  const out: LiveTargetGroup[] = [];
+  let marker: string | undefined;
+  do {
+    const res = await elbv2.send(new DescribeTargetGroupsCommand({ Marker: marker, PageSize: PAGE_SIZE }));
+    out.push(...(res.TargetGroups ?? []).map(toLiveTargetGroup).filter((tg) => tg.name.startsWith(prefix)));
+    marker = res.NextMarker;
+  } while (marker);
+  return out;
+}
+
+/** Deletes a target group; one already gone is not an error. ELBv2 refuses while a listener or rule uses it (ResourceInUse). */
+export async function deleteTargetGroup(elbv2: ElasticLoadBalancingV2Client, arn: string): Promise<void> {
+  try {
+    await elbv2.send(new DeleteTargetGroupCommand({ TargetGroupArn: arn }));
+  } catch (error) {
+    if (isNotFound(error)) return;
+    throw error;
+  }
+}
+
+/** Deletes a listener; one already gone is not an error. */
+export async function deleteListener(elbv2: ElasticLoadBalancingV2Client, arn: string): Promise<void> {
+  try {
+    await elbv2.send(new DeleteListenerCommand({ ListenerArn: arn }));
+  } catch (error) {
+    if (isNotFound(error)) return;
+    throw error;
+  }
 }

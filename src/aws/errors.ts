@@ -105,10 +105,22 @@ export function isAccessDenied(error: unknown): boolean {
   return name === 'AccessDeniedException' || name === 'AccessDenied' || name === 'UnauthorizedOperation' || name === 'AuthorizationError';
 }
 
+/**
+ * Node's network errors (a connection reset or refused, a socket timeout) keep their `name`
+ * (`Error`, or the SDK's `TimeoutError`) and say what happened in `code`; a reset in the middle of
+ * an answer even carries the answer's HTTP status (a 200 whose body never came).
+ */
+const NETWORK_ERROR_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'ECONNABORTED', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+
+function isNetworkError(error: unknown): boolean {
+  const code = asAwsError(error).code;
+  return code !== undefined && NETWORK_ERROR_CODES.has(code);
+}
+
 export function classifyAwsError(error: unknown): ErrorClass {
   const name = awsErrorName(error);
   if (NOT_FOUND.has(name)) return 'not-found';
-  if (TRANSIENT.has(name)) return 'transient';
+  if (TRANSIENT.has(name) || isNetworkError(error)) return 'transient';
   if (NOT_READY.has(name)) return 'not-ready';
   if (CONFLICT.has(name)) return 'conflict';
   const status = httpStatusOf(error);

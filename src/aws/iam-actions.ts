@@ -24,7 +24,7 @@
 import type { DesiredRecordSet } from './route53.js';
 
 /** Service names as the call counter records them (`ECS:DescribeServices`, see clients.ts). */
-export type AwsService = 'ECS' | 'ELBv2' | 'EC2' | 'Logs' | 'ACM' | 'Route53' | 'CodeDeploy' | 'S3';
+export type AwsService = 'ECS' | 'ELBv2' | 'EC2' | 'Logs' | 'ACM' | 'Route53' | 'CodeDeploy' | 'S3' | 'ApplicationAutoScaling' | 'SNS' | 'SecretsManager';
 
 export interface AwsServiceInfo {
   /** The SDK package whose commands the adapters send. */
@@ -42,6 +42,9 @@ export const AWS_SERVICES: Readonly<Record<AwsService, AwsServiceInfo>> = {
   Route53: { sdkPackage: '@aws-sdk/client-route-53', iamPrefix: 'route53' },
   CodeDeploy: { sdkPackage: '@aws-sdk/client-codedeploy', iamPrefix: 'codedeploy' },
   S3: { sdkPackage: '@aws-sdk/client-s3', iamPrefix: 's3' },
+  SNS: { sdkPackage: '@aws-sdk/client-sns', iamPrefix: 'sns' },
+  SecretsManager: { sdkPackage: '@aws-sdk/client-secrets-manager', iamPrefix: 'secretsmanager' },
+  ApplicationAutoScaling: { sdkPackage: '@aws-sdk/client-application-auto-scaling', iamPrefix: 'application-autoscaling' },
 };
 
 /**
@@ -87,6 +90,12 @@ export type TargetId =
   | 's3-read-objects'
   | 's3-write-objects'
   | 's3-lease'
+  | 's3-status'
+  | 'sns-topics'
+  | 'secretsmanager-webhook-secrets'
+  | 'aas-any'
+  | 'aas-scalable-targets'
+  | 'cloudwatch-target-tracking-alarms'
   | 'iam-pass-task-roles'
   | 'iam-pass-codedeploy-role'
   | 'iam-service-linked-roles';
@@ -122,6 +131,18 @@ const SERVICE_LINKED_ROLE = {
   elb: 'a fresh account has no ELB service-linked role: "Elastic Load Balancing creates this role for you when you create a load balancer or a target group" (https://docs.aws.amazon.com/elasticloadbalancing/latest/userguide/elb-service-linked-roles.html)',
 } as const;
 
+/**
+ * What Application Auto Scaling needs of its caller besides its own actions ("IAM permissions required
+ * for Amazon ECS service auto scaling", https://docs.aws.amazon.com/AmazonECS/latest/developerguide/auto-scaling-IAM.html).
+ */
+const AUTO_SCALING = {
+  serviceLinkedRole:
+    'a fresh account has no Application Auto Scaling role for ECS: "Application Auto Scaling requires permissions to create a service-linked role the first time any user in your AWS account calls RegisterScalableTarget for a given service" (https://docs.aws.amazon.com/autoscaling/application/userguide/application-auto-scaling-service-linked-roles.html): AWSServiceRoleForApplicationAutoScaling_ECSService, trusted by ecs.application-autoscaling.amazonaws.com',
+  alarms:
+    'a target tracking policy creates, updates and deletes its CloudWatch alarms: "alarms are created with CloudWatch" and the caller needs cloudwatch:DescribeAlarms, PutMetricAlarm and DeleteAlarms (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/auto-scaling-IAM.html)',
+  tagOnCreate: 'tags on create: RegisterScalableTarget with Tags also authorizes application-autoscaling:TagResource (SAR, Application Auto Scaling, API operations)',
+} as const;
+
 const PASS_ROLE = {
   ecsTasks: 'the task definition names the execution role and the task role (SAR: RegisterTaskDefinition authorizes iam:PassRole)',
   codeDeploy: 'the deployment group names the CodeDeploy service role (SAR: CreateDeploymentGroup and UpdateDeploymentGroup authorize iam:PassRole)',
@@ -147,6 +168,7 @@ export const IAM_OPERATIONS: readonly OperationPermissions[] = [
     grant('iam:CreateServiceLinkedRole', 'iam-service-linked-roles', SERVICE_LINKED_ROLE.ecs),
   ]),
   op('ECS', 'DeleteService', [grant('ecs:DeleteService', 'ecs-services')]),
+  op('ECS', 'ListServices', [grant('ecs:ListServices', 'ecs-any')]),
   op('ECS', 'DescribeClusters', [grant('ecs:DescribeClusters', 'ecs-cluster')]),
   op('ECS', 'DescribeServices', [grant('ecs:DescribeServices', 'ecs-services')]),
   // SAR: no resource type for ecs:DescribeTaskDefinition.
@@ -184,6 +206,8 @@ export const IAM_OPERATIONS: readonly OperationPermissions[] = [
   ]),
   // SAR: no resource type for the ELBv2 describes.
   op('ELBv2', 'DescribeListeners', [grant('elasticloadbalancing:DescribeListeners', 'elb-any')]),
+  op('ELBv2', 'DeleteListener', [grant('elasticloadbalancing:DeleteListener', 'elb-listeners')]),
+  op('ELBv2', 'DeleteTargetGroup', [grant('elasticloadbalancing:DeleteTargetGroup', 'elb-target-groups')]),
   op('ELBv2', 'DescribeLoadBalancerAttributes', [grant('elasticloadbalancing:DescribeLoadBalancerAttributes', 'elb-any')]),
   op('ELBv2', 'DescribeLoadBalancers', [grant('elasticloadbalancing:DescribeLoadBalancers', 'elb-any')]),
   op('ELBv2', 'DescribeTags', [grant('elasticloadbalancing:DescribeTags', 'elb-any')]),
@@ -203,6 +227,7 @@ export const IAM_OPERATIONS: readonly OperationPermissions[] = [
   op('EC2', 'CreateTags', [grant('ec2:CreateTags', 'ec2-owned-security-groups')]),
   // SAR: no resource type for the EC2 describes.
   op('EC2', 'DescribeSecurityGroups', [grant('ec2:DescribeSecurityGroups', 'ec2-any')]),
+  op('EC2', 'DeleteSecurityGroup', [grant('ec2:DeleteSecurityGroup', 'ec2-owned-security-groups')]),
   op('EC2', 'RevokeSecurityGroupIngress', [grant('ec2:RevokeSecurityGroupIngress', 'ec2-owned-security-groups')]),
   // network.ts
   op('EC2', 'DescribeSubnets', [grant('ec2:DescribeSubnets', 'ec2-any')]),
@@ -215,6 +240,7 @@ export const IAM_OPERATIONS: readonly OperationPermissions[] = [
     grant('logs:TagLogGroup', 'logs-log-groups', TAG_ON_CREATE.logs),
   ]),
   op('Logs', 'DeleteRetentionPolicy', [grant('logs:DeleteRetentionPolicy', 'logs-log-groups')]),
+  op('Logs', 'DeleteLogGroup', [grant('logs:DeleteLogGroup', 'logs-log-groups')]),
   // SAR: no resource type for logs:DescribeLogGroups.
   op('Logs', 'DescribeLogGroups', [grant('logs:DescribeLogGroups', 'logs-any')]),
   op('Logs', 'ListTagsForResource', [grant('logs:ListTagsForResource', 'logs-log-groups')]),
@@ -264,6 +290,7 @@ export const IAM_OPERATIONS: readonly OperationPermissions[] = [
   op('CodeDeploy', 'GetDeploymentConfig', [grant('codedeploy:GetDeploymentConfig', 'codedeploy-deployment-configs')]),
   // Sent without application and group (the API takes both or neither), so no group ARN can scope it.
   op('CodeDeploy', 'ListDeployments', [grant('codedeploy:ListDeployments', 'codedeploy-any')]),
+  op('CodeDeploy', 'ListDeploymentGroups', [grant('codedeploy:ListDeploymentGroups', 'codedeploy-application')]),
   op('CodeDeploy', 'ListTagsForResource', [grant('codedeploy:ListTagsForResource', 'codedeploy-application'), grant('codedeploy:ListTagsForResource', 'codedeploy-deployment-groups')]),
   op('CodeDeploy', 'TagResource', [grant('codedeploy:TagResource', 'codedeploy-application'), grant('codedeploy:TagResource', 'codedeploy-deployment-groups')]),
   op('CodeDeploy', 'UpdateDeploymentGroup', [
@@ -275,7 +302,39 @@ export const IAM_OPERATIONS: readonly OperationPermissions[] = [
   op('S3', 'DeleteObject', [grant('s3:DeleteObject', 's3-write-objects')]),
   op('S3', 'GetObject', [grant('s3:GetObject', 's3-read-objects')]),
   op('S3', 'ListObjectsV2', [grant('s3:ListBucket', 's3-buckets')]),
-  op('S3', 'PutObject', [grant('s3:PutObject', 's3-write-objects'), grant('s3:PutObject', 's3-lease', 'the writer lease: one object created and renewed with conditional writes')]),
+  op('S3', 'PutObject', [grant('s3:PutObject', 's3-write-objects'), grant('s3:PutObject', 's3-lease', 'the writer lease: one object created and renewed with conditional writes'),
+    grant('s3:PutObject', 's3-status', 'the status document the daemon writes beside the desired state (`converge status` reads it)'),
+  ]),
+
+  // sns.ts, secrets.ts: notifications (src/notify/), only when the Environment configures them
+  op('SNS', 'Publish', [grant('sns:Publish', 'sns-topics')]),
+  op('SecretsManager', 'GetSecretValue', [grant('secretsmanager:GetSecretValue', 'secretsmanager-webhook-secrets')]),
+
+  // application-autoscaling.ts
+  op('ApplicationAutoScaling', 'DeleteScalingPolicy', [
+    grant('application-autoscaling:DeleteScalingPolicy', 'aas-scalable-targets'),
+    grant('cloudwatch:DeleteAlarms', 'cloudwatch-target-tracking-alarms', AUTO_SCALING.alarms),
+  ]),
+  op('ApplicationAutoScaling', 'DeregisterScalableTarget', [
+    grant('application-autoscaling:DeregisterScalableTarget', 'aas-scalable-targets'),
+    grant('cloudwatch:DeleteAlarms', 'cloudwatch-target-tracking-alarms', AUTO_SCALING.alarms),
+  ]),
+  // SAR: no resource type for the Application Auto Scaling describes.
+  op('ApplicationAutoScaling', 'DescribeScalableTargets', [grant('application-autoscaling:DescribeScalableTargets', 'aas-any')]),
+  op('ApplicationAutoScaling', 'DescribeScalingPolicies', [grant('application-autoscaling:DescribeScalingPolicies', 'aas-any')]),
+  op('ApplicationAutoScaling', 'ListTagsForResource', [grant('application-autoscaling:ListTagsForResource', 'aas-scalable-targets')]),
+  op('ApplicationAutoScaling', 'PutScalingPolicy', [
+    grant('application-autoscaling:PutScalingPolicy', 'aas-scalable-targets'),
+    grant('cloudwatch:DescribeAlarms', 'cloudwatch-target-tracking-alarms', AUTO_SCALING.alarms),
+    grant('cloudwatch:PutMetricAlarm', 'cloudwatch-target-tracking-alarms', AUTO_SCALING.alarms),
+    grant('cloudwatch:DeleteAlarms', 'cloudwatch-target-tracking-alarms', AUTO_SCALING.alarms),
+  ]),
+  op('ApplicationAutoScaling', 'RegisterScalableTarget', [
+    grant('application-autoscaling:RegisterScalableTarget', 'aas-scalable-targets'),
+    grant('application-autoscaling:TagResource', 'aas-scalable-targets', AUTO_SCALING.tagOnCreate),
+    grant('iam:CreateServiceLinkedRole', 'iam-service-linked-roles', AUTO_SCALING.serviceLinkedRole),
+  ]),
+  op('ApplicationAutoScaling', 'TagResource', [grant('application-autoscaling:TagResource', 'aas-scalable-targets')]),
 ];
 
 /** `Service:Operation`, the key the call counter uses (`callsByOperation`). */
@@ -332,6 +391,12 @@ export interface PolicyScope {
   writeObjects: string[];
   /** `bucket/key` of the writer lease objects (`<prefix>.converge/lease.json` beside each S3 source). */
   leaseObjects: string[];
+  /** `bucket/key` of the status documents (`<prefix>.converge/status.json` beside each S3 source). */
+  statusObjects: string[];
+  /** SNS topics notifications are published to (`spec.notifications.snsTopicArn`); none: no statement. */
+  snsTopics: string[];
+  /** Secrets Manager secrets that sign webhook notifications (`spec.notifications.webhook.secretArn`); none: no statement. */
+  webhookSecrets: string[];
   /** Role ARNs (or patterns) passed to ECS tasks (execution and task roles) and to CodeDeploy. */
   ecsTaskRoles: string[];
   codeDeployRoles: string[];
@@ -454,6 +519,18 @@ const TARGETS: Readonly<Record<TargetId, Target>> = {
   's3-read-objects': { sid: 'S3ReadDesiredState', resources: (s) => unique(s.readObjects).map((object) => `arn:${s.partition}:s3:::${object}`) },
   's3-write-objects': { sid: 'S3PublishGatewayConfigs', resources: (s) => unique(s.writeObjects).map((object) => `arn:${s.partition}:s3:::${object}`) },
   's3-lease': { sid: 'S3WriterLease', resources: (s) => unique(s.leaseObjects).map((object) => `arn:${s.partition}:s3:::${object}`) },
+  's3-status': { sid: 'S3StatusDocument', resources: (s) => unique(s.statusObjects).map((object) => `arn:${s.partition}:s3:::${object}`) },
+  'sns-topics': { sid: 'SnsPublishNotifications', resources: (s) => unique(s.snsTopics) },
+  'secretsmanager-webhook-secrets': { sid: 'SecretsManagerWebhookSecret', resources: (s) => unique(s.webhookSecrets) },
+
+  'aas-any': { sid: 'AutoScalingDescribe', resources: ANY },
+  // Scalable target ARNs end in a random id: converge checks its ownership tag before every write.
+  'aas-scalable-targets': { sid: 'AutoScalingScalableTargets', resources: (s) => [arn(s, 'application-autoscaling', 'scalable-target/*')] },
+  // Target tracking alarms are named `TargetTracking-service/<cluster>/<service>-AlarmHigh-<uuid>` (and AlarmLow).
+  'cloudwatch-target-tracking-alarms': {
+    sid: 'CloudWatchTargetTrackingAlarms',
+    resources: (s) => [arn(s, 'cloudwatch', `alarm:TargetTracking-service/${s.cluster}/*`)],
+  },
 
   'iam-pass-task-roles': {
     sid: 'IamPassRolesToEcsTasks',
@@ -470,8 +547,9 @@ const TARGETS: Readonly<Record<TargetId, Target>> = {
     resources: (s) => [
       globalArn(s, 'iam', 'role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS'),
       globalArn(s, 'iam', 'role/aws-service-role/elasticloadbalancing.amazonaws.com/AWSServiceRoleForElasticLoadBalancing'),
+      globalArn(s, 'iam', 'role/aws-service-role/ecs.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_ECSService'),
     ],
-    condition: () => ({ StringEquals: { 'iam:AWSServiceName': ['ecs.amazonaws.com', 'elasticloadbalancing.amazonaws.com'] } }),
+    condition: () => ({ StringEquals: { 'iam:AWSServiceName': ['ecs.amazonaws.com', 'elasticloadbalancing.amazonaws.com', 'ecs.application-autoscaling.amazonaws.com'] } }),
   },
 };
 

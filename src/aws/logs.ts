@@ -1,5 +1,6 @@
 import {
   CreateLogGroupCommand,
+  DeleteLogGroupCommand,
   DeleteRetentionPolicyCommand,
   DescribeLogGroupsCommand,
   ListTagsForResourceCommand,
@@ -7,6 +8,7 @@ import {
   TagResourceCommand,
   type CloudWatchLogsClient,
 } from '@aws-sdk/client-cloudwatch-logs';
+import { awsErrorName } from './errors.js';
 import type { TagMap } from './tags.js';
 
 export interface LiveLogGroup {
@@ -49,4 +51,14 @@ export async function setLogRetention(logs: CloudWatchLogsClient, name: string, 
 
 export async function tagLogGroup(logs: CloudWatchLogsClient, arn: string, tags: TagMap): Promise<void> {
   await logs.send(new TagResourceCommand({ resourceArn: arn, tags }));
+}
+
+/** Deletes a log group and its logs; one already gone is not an error. */
+export async function deleteLogGroup(logs: CloudWatchLogsClient, name: string): Promise<void> {
+  try {
+    await logs.send(new DeleteLogGroupCommand({ logGroupName: name }));
+  } catch (error) {
+    if (awsErrorName(error) === 'ResourceNotFoundException') return;
+    throw error;
+  }
 }

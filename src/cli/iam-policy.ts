@@ -8,11 +8,12 @@ import { pino } from 'pino';
 import { formatIssues } from '../../desired-state/errors.js';
 import { OWNERSHIP_TAG_ENVIRONMENT } from '../../desired-state/graph.js';
 import { environmentNames, workloadNames } from '../../desired-state/naming.js';
-import { allWorkloads, type DesiredState } from '../../desired-state/types.js';
+import { allWorkloads, type DesiredState, type Notifications } from '../../desired-state/types.js';
 import { partitionOfRegion, policyStatements, type PolicyDocument, type PolicyScope } from '../aws/iam-actions.js';
 import { Controller } from '../controller.js';
 import { createLogger } from '../log/logger.js';
 import { LEASE_OBJECT } from '../lease/lease.js';
+import { STATUS_OBJECT } from '../daemon/status-object.js';
 import { parseS3Url, RESERVED_PREFIX } from '../source/source.js';
 import type { CliIo } from './io.js';
 
@@ -55,6 +56,11 @@ export const UNSCOPED: PolicyScope = {
   writeObjects: ['*/*.converge/gateway/*'],
   // The writer lease beside the desired state.
   leaseObjects: ['*/*.converge/lease.json'],
+  // The status document beside the desired state.
+  statusObjects: [`*/*.converge/${STATUS_OBJECT}`],
+  // Notifications are granted only where the Environment names their topic and secret (`--source`).
+  snsTopics: [],
+  webhookSecrets: [],
   ecsTaskRoles: ['arn:*:iam::*:role/*'],
   codeDeployRoles: ['arn:*:iam::*:role/*'],
 };
@@ -120,12 +126,28 @@ export function scopeOf(state: DesiredState, source: ArtifactLocation | undefine
     writeObjects: [`${artifactBucket}/${artifactPrefix}*`],
     // A folder source has no lease (src/lease/for-source.ts).
     leaseObjects: source ? [`${source.bucket}/${source.prefix}${RESERVED_PREFIX}${LEASE_OBJECT}`] : [],
+    // Likewise the status document (src/daemon/status-object.ts).
+    statusObjects: source ? [`${source.bucket}/${source.prefix}${RESERVED_PREFIX}${STATUS_OBJECT}`] : [],
+    ...notificationScope(env.spec.notifications),
     ecsTaskRoles: [
       ...new Set(
         [iam.executionRoleArn, iam.taskRoleArn, ...workloads.map(({ workload }) => workload.taskRoleArn)].filter((role): role is string => role !== undefined),
       ),
     ].sort(),
     codeDeployRoles: iam.codeDeployRoleArn ? [iam.codeDeployRoleArn] : [],
+  };
+}
+
+/**
+ * sns:Publish on the configured topic, secretsmanager:GetSecretValue on the webhook's secret. A
+ * secret ARN may be given without the six random characters Secrets Manager appends to it: the
+ * pattern `<arn>-??????` covers that form too.
+ */
+function notificationScope(notifications: Notifications | undefined): Pick<PolicyScope, 'snsTopics' | 'webhookSecrets'> {
+  const secret = notifications?.webhook?.secretArn;
+  return {
+    snsTopics: notifications?.snsTopicArn ? [notifications.snsTopicArn] : [],
+    webhookSecrets: secret ? [secret, `${secret}-??????`] : [],
   };
 }
 

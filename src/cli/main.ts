@@ -9,20 +9,26 @@ import { Controller, type CycleSummary } from '../controller.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { formatPlan, planJson } from './format.js';
 import type { CliIo } from './io.js';
+import type { WaitController } from './wait.js';
 
 const USAGE = `converge — keeps an ECS Fargate environment converged to its desired state
 
 Usage:
   converge validate [--source SRC]                 load and validate only; no AWS call
   converge plan     [--source SRC] [--json]        read-only pass: every change and drift (exit 0 none, 2 pending, 1 error)
-  converge apply    [--source SRC] [--wait] [--force]
+  converge apply    [--source SRC] [--wait] [--force] [--allow-mass-prune]
                                                    passes that make the changes (exit 0 converged, 1 error, 3 still progressing);
-                                                   takes the writer lease, refused while a daemon holds it unless --force
+                                                   takes the writer lease, refused while a daemon holds it unless --force;
+                                                   --allow-mass-prune: a prune past reconcile.maxPruneShare goes ahead
+  converge destroy  [--source SRC] [--yes] [--force]
+                                                   delete everything the environment owns, in reverse order (exit 0 done,
+                                                   2 plan only: without --yes it prints what it would delete, 1 error)
   converge run      [--source SRC] [--interval 60s] [--listen 0.0.0.0:8080]
                                                    the daemon; exits 0 on SIGTERM after in-flight calls
   converge gateway render [--source SRC] [--nlb-dns NAME]
                                                    print the KrakenD configuration the desired state generates
   converge iam-policy [--source SRC]               print the least-privilege IAM policy for converge's task role
+  converge status   [--source SRC] [--json]        the status the daemon last wrote beside the desired state (exit 1: none)
   converge --version                               the version and the git revision it was built from, when known
 
 SRC is s3://bucket/prefix or a local folder. Flags also read CONVERGE_SOURCE, CONVERGE_INTERVAL,
@@ -70,9 +76,17 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
         const { gatewayCommand } = await import('./gateway.js');
         return await gatewayCommand(rest, io);
       }
+      case 'destroy': {
+        const { destroyCommand } = await import('./destroy.js');
+        return await destroyCommand(rest, io);
+      }
       case 'iam-policy': {
         const { iamPolicyCommand } = await import('./iam-policy.js');
         return await iamPolicyCommand(rest, io);
+      }
+      case 'status': {
+        const { statusCommand } = await import('./status.js');
+        return await statusCommand(rest, io);
       }
       default:
         throw new UsageError(`unknown command "${command}"`);
@@ -115,11 +129,13 @@ async function planOrApply(mode: 'plan' | 'apply', args: string[], io: CliIo): P
       json: { type: 'boolean', default: false },
       wait: { type: 'boolean', default: false },
       force: { type: 'boolean', default: false },
+      'allow-mass-prune': { type: 'boolean', default: false },
       artifacts: { type: 'string' },
     },
     strict: true,
   });
   if (values.force === true && mode !== 'apply') throw new UsageError('--force applies to apply only (plan never writes)');
+  if (values['allow-mass-prune'] === true && mode !== 'apply') throw new UsageError('--allow-mass-prune applies to apply only');
   const json = values.json === true;
   const log: Logger = createLogger(json ? { destination: pino.destination({ dest: 2, sync: true }) } : {});
   const source = sourceOf(values);
@@ -137,7 +153,15 @@ async function planOrApply(mode: 'plan' | 'apply', args: string[], io: CliIo): P
   // `apply` writes only as the holder of the writer lease (a daemon holding it refuses it, unless --force).
   const { withApplyLease, LeaseRefusedError } = await import('./lease.js');
   try {
-    return await withApplyLease(source, { force: values.force === true, log, io }, () => applyCommand(controller, values.wait === true, json, io, report));
+    return await withApplyLease(source, { force: values.force === true, log, io }, () =>
+      applyCommand(
+        { runCycle: (input) => controller.runCycle({ ...input, allowMassPrune: values['allow-mass-prune'] === true }) },
+        values.wait === true,
+        json,
+        io,
+        report,
+      ),
+    );
   } catch (error) {
     if (!(error instanceof LeaseRefusedError)) throw error;
     io.stderr(`converge apply: ${error.message}\n`);
@@ -146,7 +170,7 @@ async function planOrApply(mode: 'plan' | 'apply', args: string[], io: CliIo): P
 }
 
 /** `apply`: passes while they make progress, or with --wait until deployments end; with --json stdout holds only the last pass's document. */
-async function applyCommand(controller: Controller, wait: boolean, json: boolean, io: CliIo, report: (summary: CycleSummary) => void): Promise<number> {
+async function applyCommand(controller: WaitController, wait: boolean, json: boolean, io: CliIo, report: (summary: CycleSummary) => void): Promise<number> {
   const { applyPasses, waitForDeployments } = await import('./wait.js');
   let last: CycleSummary | undefined;
   const onPass = (summary: CycleSummary): void => {

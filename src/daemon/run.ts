@@ -7,6 +7,7 @@ import { DAEMON_USAGE, DaemonUsageError, resolveDaemonSettings, type DaemonSetti
 import { Daemon, type DaemonAddress } from './daemon.js';
 import { formatDuration } from '../util/duration.js';
 import { formatListenAddress } from './listen.js';
+import { attachCycleReporting, type CycleReporting } from './reporting.js';
 import { loadTriggerToken, TriggerTokenError } from './token.js';
 
 export interface StartDaemonOptions extends DaemonSettings {
@@ -25,7 +26,7 @@ export interface RunningDaemon {
 }
 
 /** Builds the one Controller the daemon keeps for its life, and the daemon around it (not started). */
-export function createDaemon(options: StartDaemonOptions): { daemon: Daemon; controller: Controller; close: () => void } {
+export function createDaemon(options: StartDaemonOptions): { daemon: Daemon; controller: Controller; reporting: CycleReporting; close: () => void } {
   const controller = new Controller({ source: options.source, log: options.log, artifacts: options.artifacts, parseOffThread: true });
   const lease = leaseForSource(options.source, { durationMs: options.leaseDurationMs, log: options.log, holderKind: 'daemon' });
   const daemon = new Daemon(
@@ -43,10 +44,14 @@ export function createDaemon(options: StartDaemonOptions): { daemon: Daemon; con
     options.log,
     new ConvergeMetrics({ defaultMetrics: options.processMetrics ?? false }),
   );
+  // After each cycle: the status document beside the desired state, and notifications (src/daemon/reporting.ts).
+  const reporting = attachCycleReporting(daemon, controller, { source: options.source, lease: lease.lease, log: options.log });
   return {
     daemon,
     controller,
+    reporting,
     close: () => {
+      reporting.close();
       controller.close();
       lease.close();
     },

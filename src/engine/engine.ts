@@ -38,7 +38,7 @@ export interface CycleResult {
   pending: number;
   aborted: boolean;
   /** Set when the cycle pruned (or would have): what it refused, kept and could not inventory. */
-  prune?: { refused?: string; kept: string[]; unknown: string[] };
+  prune?: { refused?: string; kept: string[]; unknown: string[]; unsupported: string[] };
 }
 
 export interface EngineOptions {
@@ -110,7 +110,9 @@ export async function runEngine(options: EngineOptions, input: RunInput): Promis
   };
   let aborted = false;
 
-  for (const { type, levels } of orderForCycle(input.graph)) {
+  // Destroy reconciles nothing: the graph only tells the inventories what the environment's names are.
+  const destroying = input.prune?.mode === 'destroy';
+  for (const { type, levels } of destroying ? [] : orderForCycle(input.graph)) {
     const reconciler = byType.get(type);
     const all = levels.flat();
     if (!reconciler) {
@@ -149,14 +151,14 @@ export async function runEngine(options: EngineOptions, input: RunInput): Promis
     if (aborted) break;
   }
 
-  const resources = input.graph.map((r) => results.get(r.id) ?? baseResult(r, 'Pending', 'not reached: the cycle stopped early'));
+  const resources = destroying ? [] : input.graph.map((r) => results.get(r.id) ?? baseResult(r, 'Pending', 'not reached: the cycle stopped early'));
   // Deletes come last, in reverse dependency order: what replaces a resource exists before it goes.
   // A suspended Environment deletes nothing.
   let prune: CycleResult['prune'];
   if (input.prune && !aborted && !input.controls?.environmentSuspended) {
     const outcome = await runPrune(byType, input.mode === 'apply' ? ctx : { ...ctx, mode: 'plan' }, input.graph, input.prune, log);
     resources.push(...outcome.results);
-    prune = { ...(outcome.refused ? { refused: outcome.refused } : {}), kept: outcome.kept, unknown: outcome.unknown };
+    prune = { ...(outcome.refused ? { refused: outcome.refused } : {}), kept: outcome.kept, unknown: outcome.unknown, unsupported: outcome.unsupported };
   }
   return {
     resources,

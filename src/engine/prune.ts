@@ -33,6 +33,8 @@ export interface PruneOutcome {
   kept: string[];
   /** Types whose inventory failed: nothing of them was deleted this cycle. */
   unknown: string[];
+  /** Destroy: types converge cannot list or delete yet (what it owns of them stays). */
+  unsupported: string[];
 }
 
 const WORKLOAD_KINDS = new Set(['Service', 'Gateway', 'Frontend']);
@@ -58,15 +60,20 @@ export async function runPrune(
   const found: { reconciler: AnyReconciler; owned: OwnedResource }[] = [];
   const kept: string[] = [];
   const unknown: string[] = [];
+  const unsupported: string[] = [];
   const results: ResourceResult[] = [];
   const existingWorkloads = new Set<string>([...desiredOwners].filter((key): key is string => key !== undefined && WORKLOAD_KINDS.has(key.split('/')[0] ?? '')));
 
   for (const type of order) {
     const reconciler = registry.get(type);
-    if (!reconciler?.inventory || !reconciler.delete) continue;
+    if (!reconciler) continue;
+    if (!reconciler.inventory || !reconciler.delete) {
+      if (settings.mode === 'destroy') unsupported.push(AWS_TYPE_NAMES[type]);
+      continue;
+    }
     let inventory: Map<string, OwnedResource>;
     try {
-      inventory = await reconciler.inventory(ctx);
+      inventory = await reconciler.inventory(ctx, settings.mode === 'destroy' ? 'all' : 'undesired');
     } catch (error) {
       const message = `inventory of ${AWS_TYPE_NAMES[type]} for prune: ${describeAwsError(error)}`;
       log.error({ event: 'error', resourceType: AWS_TYPE_NAMES[type], err: { message } }, message);
@@ -76,17 +83,18 @@ export async function runPrune(
     for (const owned of inventory.values()) {
       // Never anything without this environment's tag, whatever the inventory returned.
       if (!isOwned(owned.tags, ctx.environment)) continue;
-      const owner = ownerKey(owned.owner);
-      if (owner && WORKLOAD_KINDS.has(owned.owner?.kind ?? '')) existingWorkloads.add(owner);
       if (settings.mode === 'prune' && desiredIds.has(owned.id)) continue;
       if (type === 'log-group' && !settings.pruneLogs) {
-        if (settings.mode === 'destroy' || !desiredIds.has(owned.id)) kept.push(`${AWS_TYPE_NAMES[type]} ${owned.name}`);
+        // Kept on purpose: a log group left behind does not make its workload count as existing.
+        kept.push(`${AWS_TYPE_NAMES[type]} ${owned.name}`);
         continue;
       }
+      const owner = ownerKey(owned.owner);
+      if (owner && WORKLOAD_KINDS.has(owned.owner?.kind ?? '')) existingWorkloads.add(owner);
       found.push({ reconciler, owned });
     }
   }
-  if (found.length === 0) return { results, kept, unknown };
+  if (found.length === 0) return { results, kept, unknown, unsupported };
 
   const reasonOf = (owned: OwnedResource): string => {
     if (settings.mode === 'destroy') return 'destroy: the environment is being deleted';
@@ -136,6 +144,11 @@ export async function runPrune(
         results.push({ ...result, message: `not written: ${error.reason}` });
         continue;
       }
+      if (error instanceof Error && error.name === 'NotOwnedError') {
+        child.warn({ event: 'conflict', reason: error.message }, `conflict: ${error.message}`);
+        results.push({ ...result, state: 'Conflict', changes: [], message: error.message });
+        continue;
+      }
       const message = `delete ${AWS_TYPE_NAMES[owned.type]} ${owned.name}: ${describeAwsError(error)}`;
       if (STILL_IN_USE.has(awsErrorName(error))) {
         // Something still uses it (a draining service, an ENI): the next cycle tries again.
@@ -147,5 +160,5 @@ export async function runPrune(
       results.push({ ...result, state: 'Failed', message });
     }
   }
-  return { results, refused, kept, unknown };
+  return { results, refused, kept, unknown, unsupported };
 }

@@ -170,10 +170,16 @@ export interface ResourceReconciler<S = unknown, L = unknown, P = unknown> {
    * expansion would give it). One batched read per type per cycle; a type without an inventory is
    * never pruned. Only resources whose tags say this environment may be returned.
    */
-  inventory?(ctx: ReconcileContext): Promise<Map<string, OwnedResource<L>>>;
+  inventory?(ctx: ReconcileContext, scope?: InventoryScope): Promise<Map<string, OwnedResource<L>>>;
   /** Deletes one owned resource that left the desired state (idempotent: one already gone is not an error). */
   delete?(owned: OwnedResource<L>, ctx: ApplyContext): Promise<void>;
 }
+
+/**
+ * `undesired` (prune): only resources that are not in the desired graph matter, so an inventory
+ * may skip reading what the graph has (the cycle observed it already); `all` (destroy).
+ */
+export type InventoryScope = 'undesired' | 'all';
 
 /** A live resource converge owns for this environment, found by `inventory`. */
 export interface OwnedResource<L = unknown> {

@@ -7,6 +7,12 @@ with `RulesPerSecurityGroupLimitExceeded`, adding none of its rules. moto (5.2.1
 together), but checks one IpPermission at a time: an AuthorizeSecurityGroupIngress/Egress with
 several permissions added the ones before the overflow, then failed. This checks the whole
 request first, counting the way moto does.
+
+Revoking a rule that references a security group: AWS matches the rule by protocol, ports and
+the referenced group; a description is not part of a rule's identity ("RevokeSecurityGroupIngress":
+"you must specify ... the source security group"; descriptions are not compared). moto 5.2.1
+compares the whole source-group dict, Description included, so a revoke without the description
+the rule was authorized with answered InvalidPermission.NotFound and the rule stayed.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from moto.ec2.exceptions import RulesPerSecurityGroupLimitExceededError
+from moto.ec2.models.security_groups import SecurityGroupRule
 from moto.ec2.responses.security_groups import SecurityGroups
 
 import control
@@ -40,6 +47,31 @@ def _guard(operation: str, egress: bool) -> None:
     setattr(SecurityGroups, operation, guarded)
 
 
+def _source_group_identity(group: Any) -> Any:
+    if not isinstance(group, dict):
+        return group
+    return {key: value for key, value in group.items() if key != "Description"}
+
+
+def _match_without_descriptions() -> None:
+    original = SecurityGroupRule.__eq__
+
+    def equal(self: SecurityGroupRule, other: Any) -> bool:
+        if not isinstance(other, SecurityGroupRule):
+            return NotImplemented
+        if _source_group_identity(self.source_group) != _source_group_identity(other.source_group):
+            return False
+        saved = (self.source_group, other.source_group)
+        try:
+            self.source_group = other.source_group = _source_group_identity(saved[0])
+            return original(self, other)
+        finally:
+            self.source_group, other.source_group = saved
+
+    SecurityGroupRule.__eq__ = equal  # type: ignore[method-assign]
+
+
 def install() -> None:
+    _match_without_descriptions()
     _guard("authorize_security_group_ingress", egress=False)
     _guard("authorize_security_group_egress", egress=True)

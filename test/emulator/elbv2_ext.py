@@ -12,6 +12,13 @@
   quoted in e.g. docker/compose-cli#921, robertdebock/terraform-aws-vault#5). moto accepted it on
   CreateLoadBalancer and answered `SubnetNotFound` on SetSubnets. SetSubnets also stops asking a
   network load balancer for two zones (only application load balancers need two: API reference).
+* CreateListener on a port already in use, and CreateTargetGroup with a name in use: AWS
+  answers the existing listener or target group when the settings are the same ("If you attempt
+  to create multiple listeners/target groups with the same settings, each call succeeds": ELBv2
+  API reference, CreateListener and CreateTargetGroup), and `DuplicateListener` /
+  `DuplicateTargetGroupName` otherwise. moto created a second listener on the port (it looked the
+  port up among listener ARNs), and refused a same-named target group whatever its settings. An
+  SDK retry of a create whose answer was lost is such a second call.
 * Listeners per load balancer: 50 ("Quotas for your Network Load Balancers": 50, not
   adjustable; ALB: 50 by default). The 51st CreateListener: `TooManyListeners` (message from
   the API model's TooManyListenersException doc; AWS's own wording is unconfirmed). moto had
@@ -26,16 +33,19 @@ Tag limits (50 per resource) are in tag_limits_ext.py.
 
 from __future__ import annotations
 
+import copy
 import inspect
 from typing import Any
 
 from moto.elbv2.exceptions import (
+    DuplicateListenerError,
     DuplicateLoadBalancerName,
+    DuplicateTargetGroupName,
     ELBClientError,
     LoadBalancerNotFoundError,
     SubnetNotFoundError,
 )
-from moto.elbv2.models import AvailabilityZone, ELBv2Backend
+from moto.elbv2.models import AvailabilityZone, ELBv2Backend, FakeAction
 
 import control
 
@@ -125,15 +135,57 @@ def set_subnets(
 _original_create_listener = ELBv2Backend.create_listener
 
 
+_CREATE_LISTENER = inspect.signature(_original_create_listener)
+
+
+def _same_listener(existing: Any, params: dict[str, Any]) -> bool:
+    """The settings of a CreateListener call equal those of the existing listener on its port."""
+    actions = [dict(FakeAction(copy.deepcopy(a)).data) for a in params["actions"] or []]
+    return (
+        (existing.protocol or "") == (params["protocol"] or "").upper()
+        and (existing.ssl_policy or None) == (params["ssl_policy"] or None)
+        and (existing.certificate or None) == (params["certificate"] or None)
+        and [a.data for a in existing.default_actions] == actions
+    )
+
+
 def create_listener(self: ELBv2Backend, load_balancer_arn: str, *args: Any, **kwargs: Any) -> Any:
     with control.LOCK:
         balancer = self.load_balancers.get(load_balancer_arn)
-        if balancer is not None and len(balancer.listeners) >= LISTENERS_PER_LOAD_BALANCER:
-            raise TooManyListeners()
+        if balancer is not None:
+            call = _CREATE_LISTENER.bind(self, load_balancer_arn, *args, **kwargs)
+            call.apply_defaults()
+            params = call.arguments
+            for existing in balancer.listeners.values():
+                if str(existing.port) == str(params["port"]):
+                    if _same_listener(existing, params):
+                        return existing
+                    raise DuplicateListenerError()
+            if len(balancer.listeners) >= LISTENERS_PER_LOAD_BALANCER:
+                raise TooManyListeners()
         return _original_create_listener(self, load_balancer_arn, *args, **kwargs)
+
+
+_original_create_target_group = ELBv2Backend.create_target_group
+
+# The settings CreateTargetGroup compares (the others default on the group and are changed with ModifyTargetGroup).
+_TARGET_GROUP_SETTINGS = (("protocol", "protocol"), ("port", "port"), ("vpc_id", "vpc_id"), ("target_type", "target_type"))
+
+
+def create_target_group(self: ELBv2Backend, name: str, **kwargs: Any) -> Any:
+    with control.LOCK:
+        for existing in self.target_groups.values():
+            if existing.name != name:
+                continue
+            wanted = {"target_type": "instance", **{k: v for k, v in kwargs.items() if v is not None}}
+            if all(str(getattr(existing, attr, None)) == str(wanted.get(param)) for param, attr in _TARGET_GROUP_SETTINGS):
+                return existing
+            raise DuplicateTargetGroupName()
+        return _original_create_target_group(self, name, **kwargs)
 
 
 def install() -> None:
     ELBv2Backend.create_load_balancer = create_load_balancer  # type: ignore[method-assign]
     ELBv2Backend.set_subnets = set_subnets  # type: ignore[method-assign]
     ELBv2Backend.create_listener = create_listener  # type: ignore[method-assign]
+    ELBv2Backend.create_target_group = create_target_group  # type: ignore[method-assign]

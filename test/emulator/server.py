@@ -5,8 +5,8 @@
 
 It serves everything `moto_server` serves (all services on one port, `/moto-api/...`), and:
 
-* patches moto's CodeDeploy, ECS, ELBv2 and EC2 at import time (codedeploy_ext.py, ecs_ext.py,
-  elbv2_ext.py, ec2_ext.py), and makes ELBv2, ECS, CloudWatch Logs and CodeDeploy refuse more
+* patches moto's CodeDeploy, ECS, ELBv2, EC2 and Application Auto Scaling at import time
+  (codedeploy_ext.py, ecs_ext.py, elbv2_ext.py, ec2_ext.py, autoscaling_ext.py), and makes ELBv2, ECS, CloudWatch Logs and CodeDeploy refuse more
   than 50 tags per resource (tag_limits_ext.py);
 * serves the control API under `/converge-emulator/` (see control.py);
 * makes `POST /moto-api/reset` also reset the extensions' own state;
@@ -73,6 +73,7 @@ def build_app() -> object:
         )
         raise SystemExit(3)
 
+    import autoscaling_ext
     import codedeploy_ext
     import control
     import ec2_ext
@@ -81,6 +82,7 @@ def build_app() -> object:
     import tag_limits_ext
     from moto.moto_api._internal.models import MotoAPIBackend
 
+    autoscaling_ext.install()
     codedeploy_ext.install()
     ecs_ext.install()
     elbv2_ext.install()

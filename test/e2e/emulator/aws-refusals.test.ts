@@ -40,6 +40,7 @@ import {
   CreateListenerCommand,
   CreateLoadBalancerCommand,
   CreateTargetGroupCommand,
+  DescribeListenersCommand,
   DescribeLoadBalancerAttributesCommand,
   DescribeTagsCommand,
   ElasticLoadBalancingV2Client,
@@ -379,5 +380,27 @@ describe('rule 6: load_balancing.cross_zone.enabled (NLB default false, ALB defa
   it('an ALB starts with cross-zone on (moto answered false)', async () => {
     const lb = await elbv2.send(new CreateLoadBalancerCommand({ Name: 'cross-zone-alb', Subnets: [zoneA1, zoneB] }));
     expect(await crossZone(lb.LoadBalancers![0]!.LoadBalancerArn!)).toBe('true');
+  });
+});
+
+describe('rule 7: CreateListener and CreateTargetGroup are idempotent for the same settings (an SDK retry of a lost answer)', () => {
+  it('answers the existing target group for the same settings, DuplicateTargetGroupName for others', async () => {
+    const input = { Name: 'idempotent-tg', Protocol: 'TCP' as const, Port: 8000, VpcId: vpcId, TargetType: 'ip' as const };
+    const first = (await elbv2.send(new CreateTargetGroupCommand(input))).TargetGroups![0]!.TargetGroupArn!;
+    const again = (await elbv2.send(new CreateTargetGroupCommand(input))).TargetGroups![0]!.TargetGroupArn!;
+    expect(again).toBe(first);
+    await expect(elbv2.send(new CreateTargetGroupCommand({ ...input, Port: 9000 }))).rejects.toMatchObject({ name: 'DuplicateTargetGroupNameException' });
+  });
+
+  it('answers the existing listener for the same settings, DuplicateListener for another action on its port (moto created a second listener)', async () => {
+    const lb = await elbv2.send(new CreateLoadBalancerCommand({ Name: 'idempotent-nlb', Type: 'network', Scheme: 'internal', Subnets: [zoneA1, zoneB] }));
+    const lbArn = lb.LoadBalancers![0]!.LoadBalancerArn!;
+    const group = async (Name: string): Promise<string> => (await elbv2.send(new CreateTargetGroupCommand({ Name, Protocol: 'TCP', Port: 8000, VpcId: vpcId, TargetType: 'ip' }))).TargetGroups![0]!.TargetGroupArn!;
+    const [a, b] = [await group('idempotent-a'), await group('idempotent-b')];
+    const listener = (TargetGroupArn: string) => new CreateListenerCommand({ LoadBalancerArn: lbArn, Protocol: 'TCP', Port: 10001, DefaultActions: [{ Type: 'forward', TargetGroupArn }] });
+    const first = (await elbv2.send(listener(a))).Listeners![0]!.ListenerArn!;
+    expect((await elbv2.send(listener(a))).Listeners![0]!.ListenerArn).toBe(first);
+    await expect(elbv2.send(listener(b))).rejects.toMatchObject({ name: 'DuplicateListenerException' });
+    expect((await elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: lbArn }))).Listeners).toHaveLength(1);
   });
 });

@@ -27,6 +27,17 @@ describe('AWS error classification', () => {
     expect(isTerminalAwsError(new Error('cannot tell who owns it'))).toBe(false);
   });
 
+  it('a connection reset, refused or timed out is transient, also when the reset cut a 200 answer short', () => {
+    const reset = Object.assign(new Error('aborted'), { code: 'ECONNRESET', $metadata: { httpStatusCode: 200 } });
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
+    const timedOut = Object.assign(new Error('read ECONNRESET'), { name: 'TimeoutError', code: 'ECONNRESET' });
+    for (const error of [reset, refused, timedOut]) {
+      expect(classifyAwsError(error)).toBe('transient');
+      expect(isTerminalAwsError(error)).toBe(false);
+    }
+    expect(classifyAwsError(Object.assign(new Error('no'), { code: 'ERR_SOMETHING_ELSE', $metadata: { httpStatusCode: 200 } }))).toBe('terminal');
+  });
+
   it('tells eventual consistency right after a create from a real refusal', () => {
     expect(isEventuallyConsistent(err('InvalidGroup.NotFound', 400))).toBe(true);
     expect(isEventuallyConsistent(err('InvalidParameterException', 400, 'The target group with targetGroupArn arn:aws:... does not have an associated load balancer.'))).toBe(true);

@@ -128,7 +128,8 @@ describe('the IAM action list (src/aws/iam-actions.ts)', () => {
   });
 
   it('names only well-formed actions of the services converge uses, and explains every extra one', () => {
-    const prefixes = new Set([...Object.values(AWS_SERVICES).map((s) => s.iamPrefix), 'iam']);
+    // cloudwatch: the alarms target tracking policies create (no CloudWatch call of converge's own).
+    const prefixes = new Set([...Object.values(AWS_SERVICES).map((s) => s.iamPrefix), 'iam', 'cloudwatch']);
     for (const entry of IAM_OPERATIONS) {
       for (const [i, g] of entry.grants.entries()) {
         expect(g.action).toMatch(/^[a-z0-9-]+:[A-Z][A-Za-z0-9]+$/);
@@ -184,6 +185,9 @@ describe('the IAM action list (src/aws/iam-actions.ts)', () => {
       readObjects: ['b/p/*'],
       writeObjects: ['b/p/.converge/gateway/e/*'],
       leaseObjects: ['b/p/.converge/lease.json'],
+      statusObjects: ['b/p/.converge/status.json'],
+      snsTopics: ['arn:aws:sns:eu-west-1:111122223333:alerts'],
+      webhookSecrets: ['arn:aws:secretsmanager:eu-west-1:111122223333:secret:hook'],
       ecsTaskRoles: ['arn:aws:iam::111122223333:role/exec'],
       codeDeployRoles: ['arn:aws:iam::111122223333:role/cd'],
     };
@@ -199,6 +203,9 @@ describe('the IAM action list (src/aws/iam-actions.ts)', () => {
     const withoutRoles = policyStatements({ ...scope, ecsTaskRoles: [], codeDeployRoles: [] });
     expect(withoutRoles.map((s) => s.Sid)).not.toContain('IamPassRolesToEcsTasks');
     expect(withoutRoles.map((s) => s.Sid)).not.toContain('IamPassRoleToCodeDeploy');
+    // No notifications configured: neither SNS nor Secrets Manager is granted anything.
+    const withoutNotifications = policyStatements({ ...scope, snsTopics: [], webhookSecrets: [] });
+    expect(withoutNotifications.flatMap((s) => s.Action).filter((a) => a.startsWith('sns:') || a.startsWith('secretsmanager:'))).toEqual([]);
   });
 
   it('knows the partition of a region', () => {

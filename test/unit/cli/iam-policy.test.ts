@@ -54,6 +54,9 @@ afterEach(() => {
   }
 });
 
+const NOTIFICATION_ACTIONS = new Set(['sns:Publish', 'secretsmanager:GetSecretValue']);
+const NAMED_BY_DESIRED_STATE = new Set(['iam:PassRole', ...NOTIFICATION_ACTIONS]);
+
 /** The shape every printed policy has, scoped or not. */
 function expectWellFormed(doc: PolicyDocument): void {
   expect(Object.keys(doc)).toEqual(['Version', 'Id', 'Statement']);
@@ -68,14 +71,15 @@ function expectWellFormed(doc: PolicyDocument): void {
     for (const action of s.Action) expect(action).toMatch(/^[a-z0-9-]+:[A-Z][A-Za-z0-9]+$/);
     expect(resources(s).length).toBeGreaterThan(0);
     for (const r of resources(s)) expect(r === '*' || r.startsWith('arn:')).toBe(true);
-    // The account is never known offline: only role ARNs named by the desired state carry one.
-    for (const r of resources(s)) if (!s.Action.includes('iam:PassRole')) expect(r).not.toMatch(/:\d{12}:/);
+    // The account is never known offline: only ARNs named by the desired state (roles, the notification topic and secret) carry one.
+    for (const r of resources(s)) if (!s.Action.some((a) => NAMED_BY_DESIRED_STATE.has(a))) expect(r).not.toMatch(/:\d{12}:/);
   }
   // Every action of the list is granted, grouped by service in the list's order (IAM last).
   const granted = new Set(doc.Statement.flatMap((s) => s.Action));
-  for (const entry of IAM_OPERATIONS) for (const g of entry.grants) expect(granted, g.action).toContain(g.action);
+  // Notifications are granted only where the Environment configures them.
+  for (const entry of IAM_OPERATIONS) for (const g of entry.grants) if (!NOTIFICATION_ACTIONS.has(g.action)) expect(granted, g.action).toContain(g.action);
   const prefixes = doc.Statement.map((s) => s.Action[0]?.split(':')[0]);
-  expect([...new Set(prefixes)]).toEqual(['ecs', 'elasticloadbalancing', 'ec2', 'logs', 'acm', 'route53', 'codedeploy', 's3', 'iam']);
+  expect([...new Set(prefixes)]).toEqual(['ecs', 'elasticloadbalancing', 'ec2', 'logs', 'acm', 'route53', 'codedeploy', 's3', 'application-autoscaling', 'cloudwatch', 'iam']);
 }
 
 describe('converge iam-policy', () => {
@@ -135,7 +139,7 @@ describe('converge iam-policy', () => {
     });
     expect(statement(doc, 'IamCreateServiceLinkedRoles')).toMatchObject({
       Action: ['iam:CreateServiceLinkedRole'],
-      Condition: { StringEquals: { 'iam:AWSServiceName': ['ecs.amazonaws.com', 'elasticloadbalancing.amazonaws.com'] } },
+      Condition: { StringEquals: { 'iam:AWSServiceName': ['ecs.amazonaws.com', 'elasticloadbalancing.amazonaws.com', 'ecs.application-autoscaling.amazonaws.com'] } },
     });
 
     // What converge creates for the example is inside the scope; a neighbour's resources are not.
@@ -166,6 +170,26 @@ describe('converge iam-policy', () => {
     });
     // A folder source has no writer lease: nothing to grant for it.
     expect(doc.Statement.map((s) => s.Sid)).not.toContain('S3WriterLease');
+  });
+
+  it('grants sns:Publish on the configured topic and secretsmanager:GetSecretValue on the webhook secret only', async () => {
+    const dir = join(work, 'notifications');
+    cpSync(EXAMPLE, dir, { recursive: true });
+    const topic = 'arn:aws:sns:us-east-1:123456789012:shop-alerts';
+    const secret = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:shop-hook';
+    const environment = readFileSync(join(dir, 'environment.yaml'), 'utf8');
+    const edited = environment.replace(/^spec:\n/m, `spec:\n  notifications:\n    snsTopicArn: ${topic}\n    webhook: { url: "https://hooks.example.com/T0/B0/x", secretArn: ${secret} }\n`);
+    expect(edited).not.toBe(environment);
+    writeFileSync(join(dir, 'environment.yaml'), edited);
+    const { doc } = await policy('--source', dir);
+    expect(statement(doc, 'SnsPublishNotifications')).toMatchObject({ Action: ['sns:Publish'], Resource: [topic] });
+    expect(statement(doc, 'SecretsManagerWebhookSecret')).toMatchObject({ Action: ['secretsmanager:GetSecretValue'], Resource: [secret, `${secret}-??????`] });
+    expect(allows(doc, 'secretsmanager:GetSecretValue', `${secret}-AbC123`)).toBe(true);
+    expect(allows(doc, 'secretsmanager:GetSecretValue', 'arn:aws:secretsmanager:us-east-1:123456789012:secret:other-AbC123')).toBe(false);
+    // Without notifications (the example), neither statement exists.
+    const plain = await policy('--source', EXAMPLE);
+    expect(plain.doc.Statement.map((s) => s.Sid)).not.toContain('SnsPublishNotifications');
+    expect(plain.doc.Statement.map((s) => s.Sid)).not.toContain('SecretsManagerWebhookSecret');
   });
 
   it('scopes the VPC and the hosted zone when the Environment gives their ids', async () => {
@@ -206,6 +230,10 @@ describe('converge iam-policy', () => {
     // Still least privilege where the code fixes it: converge's own prefix and tag, the services roles go to.
     expect(statement(doc, 'S3PublishGatewayConfigs').Resource).toEqual(['arn:*:s3:::*/*.converge/gateway/*']);
     expect(statement(doc, 'S3WriterLease')).toMatchObject({ Action: ['s3:PutObject'], Resource: ['arn:*:s3:::*/*.converge/lease.json'] });
+    expect(statement(doc, 'S3StatusDocument')).toMatchObject({ Action: ['s3:PutObject'], Resource: ['arn:*:s3:::*/*.converge/status.json'] });
+    // Reading every secret is not granted on a guess: notifications need the scoped policy.
+    expect(doc.Statement.flatMap((s) => s.Action)).not.toContain('secretsmanager:GetSecretValue');
+    expect(doc.Statement.flatMap((s) => s.Action)).not.toContain('sns:Publish');
     expect(statement(doc, 'Ec2OwnedSecurityGroups').Condition).toEqual({ Null: { 'aws:ResourceTag/converge:environment': 'false' } });
     expect(statement(doc, 'IamPassRolesToEcsTasks').Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } });
     expect(statement(doc, 'EcsCluster').Resource).toEqual(['arn:*:ecs:*:*:cluster/*']);

@@ -42,9 +42,10 @@ describe('LABELLED_TYPES_BY_KIND', () => {
   const labelledState = (): DesiredState =>
     makeDesiredState({
       environment: { ...makeEnvironment(), labels: { env: 'x' } },
-      gateway: makeGateway({ labels: { own: 'gateway' } }),
-      frontend: makeFrontend({ labels: { own: 'web' } }),
-      services: [makeService('users', 10001, [], { labels: { own: 'users' } })],
+      // Scaling workloads, so that their scalable targets are among the labelled resources.
+      gateway: makeGateway({ labels: { own: 'gateway' }, scaling: { minCount: 1, maxCount: 4, targetCpuPercent: 60, scaleInCooldownSeconds: 300, scaleOutCooldownSeconds: 60 } }),
+      frontend: makeFrontend({ labels: { own: 'web' }, scaling: { minCount: 1, maxCount: 4, targetCpuPercent: 60, scaleInCooldownSeconds: 300, scaleOutCooldownSeconds: 60 } }),
+      services: [makeService('users', 10001, [], { labels: { own: 'users' }, scaling: { minCount: 1, maxCount: 4, targetCpuPercent: 60, scaleInCooldownSeconds: 300, scaleOutCooldownSeconds: 60 } })],
     });
 
   it('is the types expansion copies each document kind\'s labels to', () => {

@@ -28,7 +28,7 @@ describe('prune', () => {
     const planned = await runEngine(engine, { ...run, graph, mode: 'plan', prune });
     const planDeletes = planned.resources.filter((r) => r.changes.some((c) => c.action === 'delete'));
     expect(planDeletes.map((r) => [r.id, r.state, r.changes[0]?.summary])).toEqual([['ecs-service/c', 'Pending', 'pruned: Service c is no longer in the desired state']]);
-    expect(planned.prune).toEqual({ kept: ['AWS::Logs::LogGroup c'], unknown: [] });
+    expect(planned.prune).toEqual({ kept: ['AWS::Logs::LogGroup c'], unknown: [], unsupported: [] });
     expect(planned.pending).toBe(1);
     expect(cloud.writes).toEqual([]);
 
