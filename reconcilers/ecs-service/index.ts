@@ -157,7 +157,7 @@ function outputsOf(service: LiveService): Outputs {
   return { arn: service.serviceArn, name: service.serviceName, taskDefinition: service.taskDefinition };
 }
 
-export function planService(desired: { spec: EcsServiceSpec }, observed: Observation<LiveEcsService> | undefined, ctx: Pick<PlanContext, 'mode'>): ResourcePlan {
+export function planService(desired: { spec: EcsServiceSpec }, observed: Observation<LiveEcsService> | undefined, ctx: Pick<PlanContext, 'mode' | 'ignore'>): ResourcePlan {
   const { spec } = desired;
   if (!observed) {
     return ready([{ action: 'create', diffs: [{ field: 'serviceName', desired: spec.serviceName, live: undefined }], payload: { kind: 'create' } satisfies ServicePayload }]);
@@ -193,7 +193,9 @@ export function planService(desired: { spec: EcsServiceSpec }, observed: Observa
   const want = desiredFields(spec);
   const have = liveServiceFields(service, spec);
   // An auto-scaled service's count is Application Auto Scaling's: never drift, never reset (deployments included).
-  const compared = spec.autoScaled ? FIELDS.filter((f) => f !== 'desiredCount') : FIELDS;
+  // A scaled service's count is Application Auto Scaling's; an ignored field is left alone (and never sent in an update).
+  const ignored = (f: string): boolean => (ctx.ignore ?? []).some((i) => f === i || f.startsWith(`${i}.`));
+  const compared = FIELDS.filter((f) => !(spec.autoScaled && f === 'desiredCount') && !ignored(f));
   const diffs: FieldDiff[] = compared.filter((f) => !sameValue(want[f], have[f])).map((f) => ({ field: f, desired: want[f], live: have[f] }));
   // Somebody pointed the service at a revision converge did not register: say what that changed.
   const imageDiffs: FieldDiff[] = [];

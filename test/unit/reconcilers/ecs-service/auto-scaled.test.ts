@@ -44,6 +44,13 @@ describe('an auto-scaled ECS service', () => {
     expect(planService({ spec: spec({ autoScaled: undefined }) }, observed(live({ desiredCount: 7 })), ctx).changes[0]?.diffs).toEqual([{ field: 'desiredCount', desired: 2, live: 7 }]);
   });
 
+  it('leaves a field in reconcile.ignore alone, and never sends it in an update with other changes', () => {
+    const plain = spec({ autoScaled: undefined, taskDefinitionArn: 'arn:td:3' });
+    const plan = planService({ spec: plain }, observed(live({ desiredCount: 7 })), { mode: 'apply', ignore: ['desiredCount'] });
+    expect(plan.changes.map((c) => c.payload)).toEqual([{ kind: 'update', fields: ['taskDefinition'] }]);
+    expect(plan.changes.flatMap((c) => c.diffs.map((d) => d.field))).toEqual(['taskDefinition']);
+  });
+
   it('updates other fields without resetting the count', () => {
     const plan = planService({ spec: spec({ taskDefinitionArn: 'arn:td:3' }) }, observed(live()), ctx);
     expect(plan.changes.map((c) => c.payload)).toEqual([{ kind: 'update', fields: ['taskDefinition'] }]);
