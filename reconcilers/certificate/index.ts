@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { CertificateSpec } from '../../desired-state/resources.js';
-import { describeCertificate, listCertificates, listCertificateTags, requestCertificate, type LiveCertificate, type ValidationRecord } from '../../src/aws/acm.js';
+import { deleteCertificate, describeCertificate, listCertificates, listCertificateTags, requestCertificate, type LiveCertificate, type ValidationRecord } from '../../src/aws/acm.js';
 import type { TagMap } from '../../src/aws/tags.js';
 import { type Outputs } from '../../desired-state/graph.js';
-import { cycleRead, failed, progressing, ready, type Observation, type ReconcileContext, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
+import { cycleRead, failed, progressing, ready, type Observation, type OwnedResource, type ReconcileContext, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
 import { isOwned } from '../../src/engine/ownership.js';
+import { confirmOwned, ownedResource } from '../shared/inventory.js';
 
 export type CertificatePayload = { kind: 'request' };
 
@@ -155,5 +156,29 @@ export const certificateReconciler: ResourceReconciler<CertificateSpec, LiveCert
     if (!cert) return { status: 'PENDING_VALIDATION' };
     remember(ctx, spec.domain, cert);
     return certificateOutputs(cert);
+  },
+
+  /** Destroy only: the certificates converge requested for the environment's domains (a given ARN is the user's, never deleted). */
+  async inventory(ctx, scope = 'undesired') {
+    const out = new Map<string, OwnedResource<LiveCertificate>>();
+    if (scope !== 'all') return out;
+    const domains = new Set(ctx.graph.filter((r) => r.type === 'certificate' && (r.spec as CertificateSpec).mode === 'auto').map((r) => (r.spec as CertificateSpec).domain.toLowerCase()));
+    const summaries = await ctx.read(certificateSummaries);
+    for (const summary of summaries.filter((s) => domains.has(s.domainName.toLowerCase()))) {
+      const tags = await listCertificateTags(ctx.aws.acm, summary.arn);
+      if (!tags || !isOwned(tags, ctx.environment)) continue;
+      const found = ownedResource('certificate', summary.domainName.toLowerCase(), `${summary.domainName} (${summary.arn.slice(summary.arn.lastIndexOf('/') + 1)})`, { arn: summary.arn, domainName: summary.domainName, status: summary.status }, tags);
+      // Several owned certificates of one domain (a request repeated): each is its own entry.
+      const owned = out.has(found.id) ? { ...found, id: `${found.id}#${summary.arn}` } : found;
+      out.set(owned.id, owned);
+    }
+    return out;
+  },
+
+  /** ACM refuses while a listener uses it (ResourceInUseException): the listeners go first. */
+  async delete(owned, ctx) {
+    confirmOwned(await listCertificateTags(ctx.aws.acm, owned.live.arn), ctx, `certificate ${owned.name}`);
+    await deleteCertificate(ctx.aws.acm, owned.live.arn);
+    ctx.cache.delete(knownKey(ctx.environment, owned.live.domainName));
   },
 };

@@ -1,8 +1,9 @@
 import type { CodeDeployAppSpec } from '../../desired-state/resources.js';
 import { type Outputs } from '../../desired-state/graph.js';
-import { applicationArn, createApplication, getApplication } from '../../src/aws/codedeploy.js';
-import { failed, ready, type Observation, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
+import { applicationArn, createApplication, deleteApplication, getApplication } from '../../src/aws/codedeploy.js';
+import { failed, ready, type Observation, type OwnedResource, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
 import { arnScopeOfCycle, codeDeployTags, codeDeployTagsOf, liveDeploymentGroups, readCodeDeployTags, recordCodeDeploySpecHash } from '../shared/codedeploy.js';
+import { confirmOwned, ownedResource } from '../shared/inventory.js';
 
 export interface LiveApplication {
   name: string;
@@ -81,4 +82,25 @@ export const codeDeployAppReconciler: ResourceReconciler<CodeDeployAppSpec, Live
   },
 
   recordSpecHash: (_desired, outputs, hash, ctx) => recordCodeDeploySpecHash(outputs, hash, ctx),
+
+  /** Destroy only: the environment's CodeDeploy application (its groups go with it). */
+  async inventory(ctx, scope = 'undesired') {
+    const out = new Map<string, OwnedResource<LiveApplication>>();
+    const name = ctx.graph.find((r) => r.type === 'codedeploy-app')?.name;
+    const arnScope = arnScopeOfCycle(ctx);
+    if (scope !== 'all' || !name || !arnScope) return out;
+    const app = await getApplication(ctx.aws.codedeploy, name);
+    if (!app) return out;
+    const arn = applicationArn(arnScope, name);
+    const tags = await codeDeployTagsOf(arn, ctx);
+    const owned = ownedResource('codedeploy-app', name, name, { name, computePlatform: app.computePlatform, arn }, tags?.tags ?? {});
+    out.set(owned.id, owned);
+    return out;
+  },
+
+  async delete(owned, ctx) {
+    if (owned.live.arn) confirmOwned(await readCodeDeployTags(owned.live.arn, ctx), ctx, `CodeDeploy application ${owned.name}`);
+    await deleteApplication(ctx.aws.codedeploy, owned.name);
+    if (owned.live.arn) codeDeployTags.forget(ctx.cache, owned.live.arn);
+  },
 };

@@ -1,7 +1,8 @@
 import type { ClusterSpec } from '../../desired-state/resources.js';
-import { createCluster, describeClusters, putCapacityProviders, tagEcsResource, updateClusterInsights, type LiveCluster } from '../../src/aws/ecs.js';
+import { createCluster, deleteCluster, describeClusters, putCapacityProviders, tagEcsResource, updateClusterInsights, type LiveCluster } from '../../src/aws/ecs.js';
+import { ownedResource } from '../shared/inventory.js';
 import { SPEC_HASH_TAG, type Outputs } from '../../desired-state/graph.js';
-import { ready, type Observation, type ResourceReconciler } from '../../src/engine/types.js';
+import { ready, type Observation, type OwnedResource, type ResourceReconciler } from '../../src/engine/types.js';
 import { diffFields, updatePlan } from '../shared/plan.js';
 
 interface ClusterFields {
@@ -59,5 +60,23 @@ export const clusterReconciler: ResourceReconciler<ClusterSpec, LiveCluster, Pay
     const arn = outputs.arn;
     if (typeof arn !== 'string') return;
     await tagEcsResource(ctx.aws.ecs, arn, { ...desired.tags, [SPEC_HASH_TAG]: hash });
+  },
+
+  /** Destroy only: the environment's cluster (tags come with DescribeClusters, fresh). */
+  async inventory(ctx, scope = 'undesired') {
+    const out = new Map<string, OwnedResource<LiveCluster>>();
+    if (scope !== 'all') return out;
+    const names = ctx.graph.filter((r) => r.type === 'ecs-cluster').map((r) => (r.spec as ClusterSpec).clusterName);
+    for (const cluster of (await describeClusters(ctx.aws.ecs, names)).values()) {
+      if (cluster.status === 'INACTIVE' || !cluster.clusterName) continue;
+      const owned = ownedResource('ecs-cluster', cluster.clusterName, cluster.clusterName, cluster, cluster.tagMap);
+      out.set(owned.id, owned);
+    }
+    return out;
+  },
+
+  /** ECS refuses while services or tasks remain (they go first, and drain): tried again next pass. */
+  async delete(owned, ctx) {
+    await deleteCluster(ctx.aws.ecs, owned.name);
   },
 };

@@ -1,6 +1,7 @@
 import type { LoadBalancerSpec } from '../../desired-state/resources.js';
 import {
   createLoadBalancer,
+  deleteLoadBalancer,
   CROSS_ZONE_ATTRIBUTE,
   describeLoadBalancerAttributes,
   describeLoadBalancersByName,
@@ -10,9 +11,10 @@ import {
   type LiveLoadBalancer,
 } from '../../src/aws/elbv2.js';
 import { type Outputs } from '../../desired-state/graph.js';
-import { failed, ready, type Observation, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
+import { failed, ready, type Observation, type OwnedResource, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
 import { diffFields, updatePlan } from '../shared/plan.js';
 import { elbv2Tags, elbv2TagsOf, readElbv2Tags, recordElbv2SpecHash } from '../shared/elbv2-tags.js';
+import { confirmOwned, ownedResource } from '../shared/inventory.js';
 
 /** `subnetsFirst`: an NLB whose subnet changes inside a zone is set to these subnets first. */
 export type LoadBalancerPayload = { kind: 'create' } | { kind: 'update'; fields: string[]; subnetsFirst?: string[] };
@@ -125,4 +127,25 @@ export const loadBalancerReconciler: ResourceReconciler<LoadBalancerSpec, Observ
   readTags: (_desired, observed, ctx) => readElbv2Tags(observed.live.arn, ctx),
 
   recordSpecHash: (_desired, outputs, hash, ctx) => recordElbv2SpecHash(outputs, hash, ctx),
+
+  /** Destroy only: the environment's load balancers (a fixed set: prune never removes one), by the names the graph gives. */
+  async inventory(ctx, scope = 'undesired') {
+    const out = new Map<string, OwnedResource<ObservedLoadBalancer>>();
+    if (scope !== 'all') return out;
+    const names = ctx.graph.filter((r) => r.type === 'load-balancer').map((r) => (r.spec as LoadBalancerSpec).name);
+    const live = names.length === 0 ? [] : await describeLoadBalancersByName(ctx.aws.elbv2, names);
+    const tags = await elbv2TagsOf(live.map((lb) => lb.arn), ctx);
+    for (const lb of live) {
+      const owned = ownedResource('load-balancer', lb.name, lb.name, { ...lb, crossZone: undefined }, tags.get(lb.arn)?.tags ?? {});
+      out.set(owned.id, owned);
+    }
+    return out;
+  },
+
+  /** Deletes the load balancer with its listeners. */
+  async delete(owned, ctx) {
+    confirmOwned(await readElbv2Tags(owned.live.arn, ctx), ctx, `load balancer ${owned.name}`);
+    await deleteLoadBalancer(ctx.aws.elbv2, owned.live.arn);
+    elbv2Tags.forget(ctx.cache, owned.live.arn);
+  },
 };

@@ -26,6 +26,10 @@ const ARN_PATTERN = /^arn:[^:]+:[^:]*:[^:]*:\d{12}:/;
 export function arnScopeOfCycle(ctx: Pick<ReconcileContext, 'aws' | 'graph' | 'outputsOf'>, preferred: readonly unknown[] = []): ArnScope | undefined {
   const candidates: unknown[] = [...preferred];
   for (const r of ctx.graph) candidates.push(ctx.outputsOf(r.id)?.arn);
+  // Before anything was reconciled (destroy): the role ARNs of the desired state name the account too.
+  for (const r of ctx.graph) {
+    if (typeof r.spec === 'object' && r.spec !== null) candidates.push(...Object.values(r.spec as Record<string, unknown>).filter((v) => typeof v === 'string' && v.startsWith('arn:')));
+  }
   for (const value of candidates) {
     if (typeof value === 'string' && ARN_PATTERN.test(value)) {
       const scope = scopeOfArn(value, ctx.aws.region);

@@ -1,4 +1,5 @@
 import {
+  DeleteCertificateCommand,
   DescribeCertificateCommand,
   ListCertificatesCommand,
   ListTagsForCertificateCommand,
@@ -104,4 +105,14 @@ export async function requestCertificate(acm: ACMClient, input: RequestCertifica
   );
   if (!res.CertificateArn) throw new Error(`RequestCertificate ${input.domainName} returned no ARN`);
   return res.CertificateArn;
+}
+
+/** Deletes a certificate; one already gone is not an error. ACM refuses while a listener uses it (ResourceInUseException). */
+export async function deleteCertificate(acm: ACMClient, arn: string): Promise<void> {
+  try {
+    await acm.send(new DeleteCertificateCommand({ CertificateArn: arn }));
+  } catch (error) {
+    if (isNotFound(error)) return;
+    throw error;
+  }
 }

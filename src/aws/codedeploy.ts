@@ -4,6 +4,7 @@ import {
   CreateApplicationCommand,
   CreateDeploymentCommand,
   CreateDeploymentGroupCommand,
+  DeleteApplicationCommand,
   DeleteDeploymentGroupCommand,
   GetApplicationCommand,
   GetDeploymentConfigCommand,
@@ -225,4 +226,14 @@ export async function listDeploymentGroups(cd: CodeDeployClient, application: st
     throw error;
   }
   return out;
+}
+
+/** Deletes an application and its deployment groups; one already gone is not an error (as in AWS). */
+export async function deleteApplication(cd: CodeDeployClient, name: string): Promise<void> {
+  try {
+    await cd.send(new DeleteApplicationCommand({ applicationName: name }));
+  } catch (error) {
+    if (isNotFound(error)) return;
+    throw error;
+  }
 }

@@ -1,6 +1,7 @@
 import {
   CreateClusterCommand,
   CreateServiceCommand,
+  DeleteClusterCommand,
   DeleteServiceCommand,
   DescribeClustersCommand,
   ListServicesCommand,
@@ -146,4 +147,14 @@ export async function listServiceNames(ecs: ECSClient, cluster: string): Promise
     throw error;
   }
   return out;
+}
+
+/** Deletes a cluster; ECS refuses while it has services or tasks (ClusterContainsServicesException, ...). */
+export async function deleteCluster(ecs: ECSClient, name: string): Promise<void> {
+  try {
+    await ecs.send(new DeleteClusterCommand({ cluster: name }));
+  } catch (error) {
+    if (isNotFound(error)) return;
+    throw error;
+  }
 }

@@ -3,6 +3,7 @@ import {
   CreateListenerCommand,
   CreateLoadBalancerCommand,
   CreateTargetGroupCommand,
+  DeleteLoadBalancerCommand,
   DeleteListenerCommand,
   DeleteTargetGroupCommand,
   DescribeListenersCommand,
@@ -450,6 +451,16 @@ export async function deleteTargetGroup(elbv2: ElasticLoadBalancingV2Client, arn
 export async function deleteListener(elbv2: ElasticLoadBalancingV2Client, arn: string): Promise<void> {
   try {
     await elbv2.send(new DeleteListenerCommand({ ListenerArn: arn }));
+  } catch (error) {
+    if (isNotFound(error)) return;
+    throw error;
+  }
+}
+
+/** Deletes a load balancer and its listeners; one already gone is not an error. */
+export async function deleteLoadBalancer(elbv2: ElasticLoadBalancingV2Client, arn: string): Promise<void> {
+  try {
+    await elbv2.send(new DeleteLoadBalancerCommand({ LoadBalancerArn: arn }));
   } catch (error) {
     if (isNotFound(error)) return;
     throw error;

@@ -79,6 +79,7 @@ export type TargetId =
   | 'logs-log-groups'
   | 'acm-any'
   | 'acm-certificates'
+  | 'acm-owned-certificates'
   | 'route53-any'
   | 'route53-zone'
   | 'route53-owned-records'
@@ -168,6 +169,7 @@ export const IAM_OPERATIONS: readonly OperationPermissions[] = [
     grant('iam:CreateServiceLinkedRole', 'iam-service-linked-roles', SERVICE_LINKED_ROLE.ecs),
   ]),
   op('ECS', 'DeleteService', [grant('ecs:DeleteService', 'ecs-services')]),
+  op('ECS', 'DeleteCluster', [grant('ecs:DeleteCluster', 'ecs-cluster')]),
   op('ECS', 'ListServices', [grant('ecs:ListServices', 'ecs-any')]),
   op('ECS', 'DescribeClusters', [grant('ecs:DescribeClusters', 'ecs-cluster')]),
   op('ECS', 'DescribeServices', [grant('ecs:DescribeServices', 'ecs-services')]),
@@ -207,6 +209,7 @@ export const IAM_OPERATIONS: readonly OperationPermissions[] = [
   // SAR: no resource type for the ELBv2 describes.
   op('ELBv2', 'DescribeListeners', [grant('elasticloadbalancing:DescribeListeners', 'elb-any')]),
   op('ELBv2', 'DeleteListener', [grant('elasticloadbalancing:DeleteListener', 'elb-listeners')]),
+  op('ELBv2', 'DeleteLoadBalancer', [grant('elasticloadbalancing:DeleteLoadBalancer', 'elb-load-balancers')]),
   op('ELBv2', 'DeleteTargetGroup', [grant('elasticloadbalancing:DeleteTargetGroup', 'elb-target-groups')]),
   op('ELBv2', 'DescribeLoadBalancerAttributes', [grant('elasticloadbalancing:DescribeLoadBalancerAttributes', 'elb-any')]),
   op('ELBv2', 'DescribeLoadBalancers', [grant('elasticloadbalancing:DescribeLoadBalancers', 'elb-any')]),
@@ -249,6 +252,7 @@ export const IAM_OPERATIONS: readonly OperationPermissions[] = [
 
   // acm.ts
   op('ACM', 'DescribeCertificate', [grant('acm:DescribeCertificate', 'acm-certificates')]),
+  op('ACM', 'DeleteCertificate', [grant('acm:DeleteCertificate', 'acm-owned-certificates')]),
   // SAR: no resource type for acm:ListCertificates and acm:RequestCertificate.
   op('ACM', 'ListCertificates', [grant('acm:ListCertificates', 'acm-any')]),
   op('ACM', 'ListTagsForCertificate', [grant('acm:ListTagsForCertificate', 'acm-certificates')]),
@@ -285,6 +289,7 @@ export const IAM_OPERATIONS: readonly OperationPermissions[] = [
     grant('iam:PassRole', 'iam-pass-codedeploy-role', PASS_ROLE.codeDeploy),
   ]),
   op('CodeDeploy', 'DeleteDeploymentGroup', [grant('codedeploy:DeleteDeploymentGroup', 'codedeploy-deployment-groups')]),
+  op('CodeDeploy', 'DeleteApplication', [grant('codedeploy:DeleteApplication', 'codedeploy-application')]),
   op('CodeDeploy', 'GetApplication', [grant('codedeploy:GetApplication', 'codedeploy-application')]),
   // A custom deployment config is looked up before anything is written (src/source/deployment-configs.ts).
   op('CodeDeploy', 'GetDeploymentConfig', [grant('codedeploy:GetDeploymentConfig', 'codedeploy-deployment-configs')]),
@@ -484,6 +489,14 @@ const TARGETS: Readonly<Record<TargetId, Target>> = {
   'acm-any': { sid: 'AcmListAndRequestCertificates', resources: ANY },
   // Certificate ids are random; converge reads the ones it requested and the ones the Environment names.
   'acm-certificates': { sid: 'AcmCertificates', resources: (s) => [arn(s, 'acm', 'certificate/*')] },
+  'acm-owned-certificates': {
+    sid: 'AcmDeleteOwnedCertificates',
+    resources: (s) => [arn(s, 'acm', 'certificate/*')],
+    condition: (s): PolicyCondition => {
+      const key = `aws:ResourceTag/${s.ownershipTag.key}`;
+      return s.ownershipTag.value === undefined ? { Null: { [key]: 'false' } } : { StringEquals: { [key]: s.ownershipTag.value } };
+    },
+  },
 
   'route53-any': { sid: 'Route53FindHostedZones', resources: ANY },
   'route53-zone': { sid: 'Route53ReadHostedZone', resources: (s) => [`arn:${s.partition}:route53:::hostedzone/${s.hostedZoneId}`] },
