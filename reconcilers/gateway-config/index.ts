@@ -3,8 +3,8 @@ import type { GatewayConfigInput, GatewayConfigSpec } from '../../desired-state/
 import { describeAwsError } from '../../src/aws/errors.js';
 import { deleteObject, getObject, listObjectsWithin, putObject, putObjectIfAbsent } from '../../src/aws/s3.js';
 import { resolveRefs } from '../../src/engine/graph.js';
-import { isRef, UNKNOWN, type DesiredResource, type Outputs } from '../../desired-state/graph.js';
-import { failed, ready, type Change, type FieldDiff, type Observation, type ReconcileContext, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
+import { isRef, OWNERSHIP_TAG_ENVIRONMENT, UNKNOWN, type DesiredResource, type Outputs } from '../../desired-state/graph.js';
+import { failed, ready, type Change, type FieldDiff, type Observation, type OwnedResource, type ReconcileContext, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
 import { describeTaskOnce, liveEcsServices } from '../shared/ecs.js';
 import { generateKrakendConfig, krakendConfigHash, renderKrakendConfig } from './generate.js';
 import { validateKrakendConfig, type KrakendValidationError } from './validate.js';
@@ -312,7 +312,7 @@ async function prune(desired: DesiredResource<GatewayConfigSpec>, keys: readonly
  * Publishes the KrakenD configuration to S3 under its content hash. The gateway's task definition
  * pins the returned `uri`, so a new hash is a new gateway revision and an unchanged one is nothing.
  */
-export const gatewayConfigReconciler: ResourceReconciler<GatewayConfigSpec, LiveGatewayConfigs, GatewayConfigPayload> = {
+export const gatewayConfigReconciler: ResourceReconciler<GatewayConfigSpec, LiveGatewayConfigs, GatewayConfigPayload, { bucket: string; key: string }> = {
   type: 'gateway-config',
   // Converge owns its prefix: every object there whose name is a configuration hash is its own.
   ownership: 'reconciler',
@@ -346,5 +346,33 @@ export const gatewayConfigReconciler: ResourceReconciler<GatewayConfigSpec, Live
       case 'unresolved':
         throw new Error('the KrakenD configuration cannot be published before the internal NLB has a DNS name');
     }
+  },
+
+  /**
+   * Destroy only: the configurations converge published under its own prefix for this environment.
+   * Objects carry no tags; owning the prefix is the ownership (as for the whole type).
+   */
+  async inventory(ctx, scope = 'undesired') {
+    const out = new Map<string, OwnedResource<{ bucket: string; key: string }>>();
+    if (scope !== 'all') return out;
+    for (const r of ctx.graph.filter((d) => d.type === 'gateway-config')) {
+      const spec = r.spec as GatewayConfigSpec;
+      if (spec.bucket === '') continue;
+      for (const object of await listObjectsWithin(ctx.aws.s3, spec.bucket, spec.prefix, ctx.s3Listings)) {
+        out.set(`${r.id}#${object.key}`, {
+          id: `${r.id}#${object.key}`,
+          type: 'gateway-config',
+          name: `s3://${spec.bucket}/${object.key}`,
+          owner: { kind: r.owner.kind, name: r.owner.name },
+          live: { bucket: spec.bucket, key: object.key },
+          tags: { [OWNERSHIP_TAG_ENVIRONMENT]: ctx.environment },
+        });
+      }
+    }
+    return out;
+  },
+
+  async delete(owned, ctx) {
+    await deleteObject(ctx.aws.s3, owned.live.bucket, owned.live.key);
   },
 };

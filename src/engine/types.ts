@@ -148,7 +148,8 @@ export interface ApplyContext extends ReconcileContext {
 export type Ownership = 'tags' | 'reconciler';
 
 /** The one small interface every resource type implements. */
-export interface ResourceReconciler<S = unknown, L = unknown, P = unknown> {
+/** `I`: what the inventory holds of a live resource (what observe returns, unless the type finds its leftovers otherwise). */
+export interface ResourceReconciler<S = unknown, L = unknown, P = unknown, I = L> {
   readonly type: ResourceType;
   readonly ownership: Ownership;
   /** Batched read of the live state of all desired resources of this type, keyed by resource id. */
@@ -170,9 +171,9 @@ export interface ResourceReconciler<S = unknown, L = unknown, P = unknown> {
    * expansion would give it). One batched read per type per cycle; a type without an inventory is
    * never pruned. Only resources whose tags say this environment may be returned.
    */
-  inventory?(ctx: ReconcileContext, scope?: InventoryScope): Promise<Map<string, OwnedResource<L>>>;
+  inventory?(ctx: ReconcileContext, scope?: InventoryScope): Promise<Map<string, OwnedResource<I>>>;
   /** Deletes one owned resource that left the desired state (idempotent: one already gone is not an error). */
-  delete?(owned: OwnedResource<L>, ctx: ApplyContext): Promise<void>;
+  delete?(owned: OwnedResource<I>, ctx: ApplyContext): Promise<void>;
 }
 
 /**
@@ -195,13 +196,13 @@ export interface OwnedResource<L = unknown> {
 }
 
 /** A reconciler with its type parameters erased, as the registry holds them. */
-export type AnyReconciler = ResourceReconciler<unknown, unknown, unknown>;
+export type AnyReconciler = ResourceReconciler<unknown, unknown, unknown, unknown>;
 
 /**
  * Erases a reconciler's type parameters for the registry. Sound because the engine only
  * ever hands a reconciler the resources of its own `type`, which expansion built with its spec.
  */
-export function erase<S, L, P>(reconciler: ResourceReconciler<S, L, P>): AnyReconciler {
+export function erase<S, L, P, I>(reconciler: ResourceReconciler<S, L, P, I>): AnyReconciler {
   return reconciler;
 }
 

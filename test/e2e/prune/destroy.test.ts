@@ -9,6 +9,7 @@ import { CodeDeployClient, ListApplicationsCommand } from '@aws-sdk/client-coded
 import { CreateSecurityGroupCommand, DescribeSecurityGroupsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeClustersCommand, DescribeServicesCommand, ECSClient, ListServicesCommand } from '@aws-sdk/client-ecs';
 import { DescribeLoadBalancersCommand, DescribeTargetGroupsCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { seedEnvironment, type SeedResult } from '../../../scripts/seed.js';
@@ -74,6 +75,12 @@ describe('converge destroy (moto)', () => {
       expect(tags.find((t) => t.Key === 'converge:environment')).toBeUndefined();
     }
     expect(remaining.map((c) => c.CertificateArn)).toContain(foreignCert);
+    // The published gateway configurations are gone with the rest; the desired state stays.
+    const s3 = new S3Client({ ...moto.clientConfig, forcePathStyle: true });
+    const listed = (await s3.send(new ListObjectsV2Command({ Bucket: seed.bucket, Prefix: seed.prefix }))).Contents ?? [];
+    expect(listed.filter((o) => o.Key?.includes('.converge/gateway/'))).toEqual([]);
+    expect(listed.some((o) => o.Key?.endsWith('services.yaml'))).toBe(true);
+    s3.destroy();
     const logs = new CloudWatchLogsClient(moto.clientConfig);
     expect(((await logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: '/ecs/shop/' }))).logGroups ?? []).length).toBe(5);
     for (const client of [ec2, acm, elbv2, ecs, cd, logs]) client.destroy();

@@ -17,7 +17,7 @@ interface Script {
 
 /** A reconciler whose plan is scripted per resource: the engine's handling of each plan state, without AWS. */
 function scripted(type: ResourceType, ownership: Ownership, scripts: Record<string, Script>, writes: string[]): AnyReconciler {
-  return erase<unknown, null, string>({
+  return erase<unknown, null, string, null>({
     type,
     ownership,
     observe: (desired) => {
