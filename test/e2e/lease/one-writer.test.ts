@@ -16,7 +16,7 @@ import { useMoto } from '../../support/moto.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const EXAMPLE = join(ROOT, 'desired-state', 'examples', 'shop');
-const LEASE_MS = 3_000;
+const LEASE_MS = 6_000;
 const RENEW_MS = LEASE_MS / 4;
 const TOKEN = 'e2e-one-writer-token-5c1e';
 
