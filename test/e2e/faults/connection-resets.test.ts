@@ -9,10 +9,7 @@
  * that kind) is reset before it reaches moto. And 5 % of all requests are reset, before or after
  * forwarding. A create whose answer was lost is what tests that converge's writes are idempotent.
  */
-import { afterAll, beforeAll, describe, it } from 'vitest';
-import { startFaultProxy, type FaultProxy } from '../../support/fault-proxy.js';
-import { useMoto } from '../../support/moto.js';
-import { isWrite, MOTO_ENV, runFaultCase, writeKind, type CaseResult, type FaultCase } from './scenario.js';
+import { describeFaultCases, isWrite, writeKind, type FaultCase } from './scenario.js';
 
 const RESETS: FaultCase = {
   name: 'connections reset mid-response',
@@ -24,23 +21,4 @@ const RESETS: FaultCase = {
   bothSides: true,
 };
 
-describe('converge apply through connection resets (moto behind the fault proxy)', () => {
-  const moto = useMoto({ setProcessEnv: true, env: MOTO_ENV });
-  let proxy: FaultProxy;
-
-  beforeAll(async () => {
-    proxy = await startFaultProxy({ target: moto.endpoint, seed: 7_919 });
-  });
-  afterAll(async () => {
-    await proxy?.close();
-  });
-
-  // The converged case goes on with the account the empty one converged (and checked).
-  let fromEmpty: CaseResult | undefined;
-  it(`${RESETS.name}, from an empty account`, async () => {
-    fromEmpty = await runFaultCase(moto, proxy, RESETS, 'empty');
-  }, 300_000);
-  it(`${RESETS.name}, from a converged account with a new image and route`, async () => {
-    await runFaultCase(moto, proxy, RESETS, 'converged', fromEmpty);
-  }, 300_000);
-});
+describeFaultCases('converge apply through connection resets (moto behind the fault proxy)', [RESETS], 7_919);

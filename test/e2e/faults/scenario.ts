@@ -41,13 +41,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedEnvironment, type SeedResult } from '../../../scripts/seed.js';
 import { Controller, type CycleSummary } from '../../../src/controller.js';
 import { runCli } from '../../support/cli.js';
-import type { FaultProxy, FaultRule, ForwardedWrite, RequestInfo } from '../../support/fault-proxy.js';
+import { startFaultProxy, type FaultProxy, type FaultRule, type ForwardedWrite, type RequestInfo } from '../../support/fault-proxy.js';
 import { captureLogs } from '../../support/log-capture.js';
-import type { MotoHandle } from '../../support/moto.js';
+import { useMoto, type MotoHandle } from '../../support/moto.js';
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const EXAMPLE = join(ROOT, 'desired-state', 'examples', 'shop');
@@ -632,4 +632,33 @@ export async function runFaultCase(moto: MotoHandle, proxy: FaultProxy, c: Fault
     expect(figures.writeFaults.after, 'writes hit after forwarding').toBeGreaterThan(0);
   }
   return { account, writes: [...proxy.writes] };
+}
+
+/**
+ * One emulator behind one fault proxy (seeded) for the file, and per case two tests: from an empty
+ * account, then from the account that case converged, with a changed desired state.
+ */
+export function describeFaultCases(title: string, cases: readonly FaultCase[], seed: number): void {
+  describe(title, () => {
+    const moto = useMoto({ setProcessEnv: true, env: MOTO_ENV });
+    let proxy: FaultProxy;
+
+    beforeAll(async () => {
+      proxy = await startFaultProxy({ target: moto.endpoint, seed });
+    });
+    afterAll(async () => {
+      await proxy?.close();
+    });
+
+    for (const c of cases) {
+      // The converged case goes on with the account the empty one converged (and checked).
+      let fromEmpty: CaseResult | undefined;
+      it(`${c.name}, from an empty account`, async () => {
+        fromEmpty = await runFaultCase(moto, proxy, c, 'empty');
+      }, 300_000);
+      it(`${c.name}, from a converged account with a new image and route`, async () => {
+        await runFaultCase(moto, proxy, c, 'converged', fromEmpty);
+      }, 300_000);
+    }
+  });
 }

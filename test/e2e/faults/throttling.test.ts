@@ -7,15 +7,9 @@
  * and no write that reached moto named a resource converge does not own.
  *
  * - throttling: 30 % of all requests are answered with the service's throttling error (in its
- *   wire format) or a bare 503, before they reach moto;
- * - held calls: the first write of each kind, and 3 % of all requests, are never answered, so the
- *   request timeout (CONVERGE_REQUEST_TIMEOUT=1s) fires. Creates (Create*, Register*, Request*)
- *   are held after moto made them (the answer is lost), other writes before they reach moto.
+ *   wire format) or a bare 503, before they reach moto.
  */
-import { afterAll, beforeAll, describe, it } from 'vitest';
-import { startFaultProxy, type FaultProxy } from '../../support/fault-proxy.js';
-import { useMoto } from '../../support/moto.js';
-import { MOTO_ENV, runFaultCase, type CaseResult, type FaultCase } from './scenario.js';
+import { describeFaultCases, type FaultCase } from './scenario.js';
 
 const CASES: FaultCase[] = [
   {
@@ -29,25 +23,4 @@ const CASES: FaultCase[] = [
   },
 ];
 
-describe('converge apply through throttling (moto behind the fault proxy)', () => {
-  const moto = useMoto({ setProcessEnv: true, env: MOTO_ENV });
-  let proxy: FaultProxy;
-
-  beforeAll(async () => {
-    proxy = await startFaultProxy({ target: moto.endpoint, seed: 20_251 });
-  });
-  afterAll(async () => {
-    await proxy?.close();
-  });
-
-  for (const c of CASES) {
-    // The converged case goes on with the account the empty one converged (and checked).
-    let fromEmpty: CaseResult | undefined;
-    it(`${c.name}, from an empty account`, async () => {
-      fromEmpty = await runFaultCase(moto, proxy, c, 'empty');
-    }, 300_000);
-    it(`${c.name}, from a converged account with a new image and route`, async () => {
-      await runFaultCase(moto, proxy, c, 'converged', fromEmpty);
-    }, 300_000);
-  }
-});
+describeFaultCases('converge apply through throttling (moto behind the fault proxy)', CASES, 20_251);
