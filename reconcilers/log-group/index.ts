@@ -1,8 +1,8 @@
 import type { LogGroupSpec } from '../../desired-state/resources.js';
 import { createLogGroup, deleteLogGroup, describeLogGroups, listLogGroupTags, setLogRetention, tagLogGroup, type LiveLogGroup } from '../../src/aws/logs.js';
 import { confirmOwned, ownedResource } from '../shared/inventory.js';
-import { SPEC_HASH_TAG } from '../../desired-state/graph.js';
-import { ready, type Observation, type OwnedResource, type ResourceReconciler } from '../../src/engine/types.js';
+import { resourceId, SPEC_HASH_TAG } from '../../desired-state/graph.js';
+import { cycleRead, ready, type CycleRead, type Observation, type OwnedResource, type ReconcileContext, type ResourceReconciler } from '../../src/engine/types.js';
 import { TagCache } from '../shared/tag-cache.js';
 import { updatePlan } from '../shared/plan.js';
 
@@ -23,6 +23,21 @@ export function commonPrefix(names: readonly string[]): string {
 const logGroupTags = new TagCache('logs');
 const tagKey = (group: Pick<LiveLogGroup, 'arn' | 'creationTime'>): string => `${group.arn}@${group.creationTime}`;
 
+/**
+ * The log groups under a prefix, read once per cycle: observe lists under the desired names'
+ * common prefix, prune's inventory under `/ecs/<env>/`, which is the same prefix as soon as the
+ * environment has two workloads (it always has a Gateway and a Frontend): one call for both.
+ */
+const listings = new Map<string, CycleRead<LiveLogGroup[]>>();
+function logGroupsUnder(prefix: string): CycleRead<LiveLogGroup[]> {
+  let read = listings.get(prefix);
+  if (!read) {
+    read = cycleRead(`log-groups-under:${prefix}`, (ctx: ReconcileContext) => describeLogGroups(ctx.aws.logs, prefix));
+    listings.set(prefix, read);
+  }
+  return read;
+}
+
 export const logGroupReconciler: ResourceReconciler<LogGroupSpec, LiveLogGroup, { kind: 'create' | 'retention' }> = {
   type: 'log-group',
   ownership: 'tags',
@@ -31,7 +46,7 @@ export const logGroupReconciler: ResourceReconciler<LogGroupSpec, LiveLogGroup, 
     const out = new Map<string, Observation<LiveLogGroup>>();
     if (desired.length === 0) return out;
     const wanted = new Set(desired.map((d) => d.spec.logGroupName));
-    const live = (await describeLogGroups(ctx.aws.logs, commonPrefix([...wanted]))).filter((g) => wanted.has(g.name));
+    const live = (await ctx.read(logGroupsUnder(commonPrefix([...wanted])))).filter((g) => wanted.has(g.name));
     await Promise.all(
       live.map(async (group) => {
         const d = desired.find((x) => x.spec.logGroupName === group.name);
@@ -73,9 +88,12 @@ export const logGroupReconciler: ResourceReconciler<LogGroupSpec, LiveLogGroup, 
   },
 
   /** The environment's log groups (`/ecs/<env>/`), with their tags through the cache. */
-  async inventory(ctx) {
+  async inventory(ctx, scope = 'undesired') {
     const out = new Map<string, OwnedResource<LiveLogGroup>>();
-    for (const group of await describeLogGroups(ctx.aws.logs, `/ecs/${ctx.environment}/`)) {
+    const desired = new Set(ctx.graph.map((r) => r.id));
+    for (const group of await ctx.read(logGroupsUnder(`/ecs/${ctx.environment}/`))) {
+      // Prune: the groups the graph has were observed this cycle.
+      if (scope !== 'all' && desired.has(resourceId('log-group', group.name))) continue;
       const cached = logGroupTags.get(ctx.cache, tagKey(group));
       const tags = cached ?? (await listLogGroupTags(ctx.aws.logs, group.arn));
       if (!cached) logGroupTags.set(ctx.cache, tagKey(group), tags);
