@@ -2,7 +2,8 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**'] },
+  // krakend-validator.generated.*: Ajv standalone code written by scripts/generate-schema.ts (npm run generate:schema).
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'reconcilers/gateway-config/krakend-validator.generated.*'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

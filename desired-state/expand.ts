@@ -16,6 +16,7 @@ import { desiredTargetGroups } from './expansion/target-group.js';
 import { desiredTaskDefinition } from './expansion/task-definition.js';
 import { environmentNames, NameError, workloadNames, type EnvironmentNames } from './naming.js';
 import { loadBalancerSubnets, type ResolvedNetwork, type ResolvedSubnet } from './network.js';
+import { nlbIndexOf, nlbIndices, placeServices, type NlbPlacement } from './placement.js';
 
 /** The Availability Zone of each subnet whose zone is known. */
 const zonesOf = (subnets: readonly ResolvedSubnet[]): Record<string, string> =>
@@ -30,6 +31,11 @@ export { GATEWAY_CONFIG_DIR, GATEWAY_CONFIG_LOADER_IMAGE } from './expansion/tas
 export interface ExpandOptions {
   /** Where published gateway configurations go: the source bucket, under a prefix converge owns. */
   gatewayConfig: GatewayConfigLocation;
+  /**
+   * Which internal NLB each Service sits behind (see placement.ts); the caller derives it from
+   * what is live so that no Service moves. Without it, Services fill the NLBs in listenerPort order.
+   */
+  placement?: NlbPlacement;
 }
 
 /**
@@ -62,18 +68,20 @@ interface Scope {
   state: DesiredState;
   network: ResolvedNetwork;
   names: EnvironmentNames;
-  /** The gateway's task security group, which the internal NLB and every Service admit. */
+  /** The gateway's task security group, which the internal NLBs and every Service admit. */
   gatewaySecurityGroupId: string;
+  placement: NlbPlacement;
 }
 
 function expandEnvironment(state: DesiredState, network: ResolvedNetwork, options: ExpandOptions): DesiredResource[] {
   const environment = state.environment;
   const names = environmentNames(environment.name, environment.spec.cluster.name);
   const gatewayNames = workloadNames(environment.name, state.gateway.name);
-  const scope: Scope = { state, network, names, gatewaySecurityGroupId: resourceId('security-group', gatewayNames.securityGroup) };
+  const placement = options.placement ?? placeServices(state.services);
+  const scope: Scope = { state, network, names, gatewaySecurityGroupId: resourceId('security-group', gatewayNames.securityGroup), placement };
   const cluster = desiredCluster(environment, names);
   const codeDeployApp = desiredCodeDeployApp(environment, names, allWorkloads(state));
-  const gatewayConfig = desiredGatewayConfig({ state, names, gatewayNames, location: options.gatewayConfig });
+  const gatewayConfig = desiredGatewayConfig({ state, names, gatewayNames, location: options.gatewayConfig, placement });
   const shared: SharedIds = { cluster: cluster.id, codeDeployApp: codeDeployApp.id, gatewayConfig: gatewayConfig.id };
   return [
     cluster,
@@ -104,12 +112,16 @@ function albResources({ state, network, names }: Scope, role: AlbRole): DesiredR
   ];
 }
 
-function internalNlbResources({ state, network, names, gatewaySecurityGroupId }: Scope): DesiredResource[] {
+/** Each internal NLB with its security group, which admits the gateway on that NLB's listener ports only. */
+function internalNlbResources({ state, network, names, gatewaySecurityGroupId, placement }: Scope): DesiredResource[] {
   const environment = state.environment;
-  const securityGroup = desiredNlbSecurityGroup({ environment, names, services: state.services, gatewaySecurityGroupId, vpcId: network.vpcId });
-  // The NLB takes one private subnet per zone; the tasks (workloadResources) run in all of them.
+  // An NLB takes one private subnet per zone; the tasks (workloadResources) run in all of them.
   const privateSubnets = loadBalancerSubnets(network.privateSubnets).subnets;
-  return [securityGroup, desiredInternalNlb({ environment, names, privateSubnets, subnetZones: zonesOf(network.privateSubnets), securityGroupId: securityGroup.id })];
+  return nlbIndices(placement).flatMap((index) => {
+    const services = state.services.filter((service) => nlbIndexOf(placement, service.name) === index);
+    const securityGroup = desiredNlbSecurityGroup({ environment, names, index, services, gatewaySecurityGroupId, vpcId: network.vpcId });
+    return [securityGroup, desiredInternalNlb({ environment, names, index, privateSubnets, subnetZones: zonesOf(network.privateSubnets), securityGroupId: securityGroup.id })];
+  });
 }
 
 /** Environment-wide resources every workload's resources reference. */
@@ -126,10 +138,11 @@ function workloadResources(scope: Scope, workload: Workload, shared: SharedIds):
   const environmentNames = scope.names;
   const names = workloadNames(environment.name, workload.name);
   const logGroup = desiredLogGroup(environment, workload, names);
-  const securityGroup = desiredTaskSecurityGroup({ environment, workload, names, environmentNames, network, gatewaySecurityGroupId });
+  const nlbIndex = nlbIndexOf(scope.placement, workload.name);
+  const securityGroup = desiredTaskSecurityGroup({ environment, workload, names, environmentNames, network, gatewaySecurityGroupId, nlbIndex });
   const targetGroups = desiredTargetGroups(environment, workload, names, network.vpcId);
   const targetGroupIds: [string, string] = [targetGroups[0].id, targetGroups[1].id];
-  const listener = desiredProductionListener({ environment, workload, names, environmentNames, targetGroupIds });
+  const listener = desiredProductionListener({ environment, workload, names, environmentNames, targetGroupIds, nlbIndex });
   const taskDefinition = desiredTaskDefinition({
     environment,
     workload,

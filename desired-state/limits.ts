@@ -12,10 +12,10 @@ const MiB = 1024 * 1024;
  * its listing (ListObjectsV2, fs.stat) and does not download or read a file over it. The shop
  * example's five documents are 6 KiB; 50 Services like its own are 29 KiB.
  */
-export const MAX_FILE_BYTES = 512 * 1024;
+export const MAX_FILE_BYTES = 1 * MiB;
 
 /** Bytes of all desired-state files together, checked from the listing before any download: none is read when they are over it. */
-export const MAX_TOTAL_BYTES = 1 * MiB;
+export const MAX_TOTAL_BYTES = 2 * MiB;
 
 /**
  * YAML tokens (scalars, indicators, spaces and line breaks) in all files together, counted while
@@ -25,27 +25,26 @@ export const MAX_TOTAL_BYTES = 1 * MiB;
  * 11,000 in 29 KiB); a dense file (a key per line, a long flow list) has one per 1 to 2 bytes,
  * so it is this limit, not the byte limits, that refuses it.
  */
-export const MAX_YAML_TOKENS = 100_000;
+export const MAX_YAML_TOKENS = 250_000;
 
-/** Desired-state files (.yaml, .yml, .json) under the source; a file per document needs 53. */
-export const MAX_FILES = 100;
+/** Desired-state files (.yaml, .yml, .json) under the source; a file per document needs MAX_SERVICES + 3. */
+export const MAX_FILES = 600;
 
 /**
  * Documents in all files together (empty ones between two `---` included), counted while the
  * files are parsed: reading stops at the first one over it. 50 Services, the Environment, the
  * Gateway and the Frontend are 53.
  */
-export const MAX_DOCUMENTS = 100;
+export const MAX_DOCUMENTS = 1_000;
 
 /**
- * Services per environment. Each Service takes one listener port on the environment's one
- * internal NLB, and AWS allows 50 listeners per Network Load Balancer, a quota that cannot be
- * raised (aws-facts.md section 10, "Listeners per NLB"). The next bounds, were Services spread
- * over several NLBs, would be the NLB security group's 60 inbound rules (one per Service,
- * adjustable) and CodeDeploy's 100 deployment groups per application (one per blue/green
- * workload, Gateway and Frontend included).
+ * Services per environment. Each Service takes one listener on an internal NLB, and an NLB takes
+ * 50 listeners, a quota AWS does not raise; converge spreads Services over as many NLBs as they
+ * need (placement.ts). 500 Services need 10 NLBs, within the default 50 per Region, and stay far
+ * from CodeDeploy's 1,000 deployment groups per application and 3,000 target groups per Region
+ * (two per workload); it also bounds what one revision costs to read, parse and expand.
  */
-export const MAX_SERVICES = 50;
+export const MAX_SERVICES = 500;
 
 /** Nesting of mappings and lists in one document; converge's own documents nest about 6 deep. */
 export const MAX_NESTING = 32;

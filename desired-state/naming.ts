@@ -56,9 +56,14 @@ export interface EnvironmentNames {
   cluster: string;
   backendAlb: string;
   frontendAlb: string;
+  /** The first internal NLB (index 0): the one every environment has. */
   internalNlb: string;
+  /** The internal NLB at `index` (0 is `internalNlb`); backend services beyond one NLB's listeners go to the next. */
+  internalNlbAt(index: number): string;
   albSecurityGroup(role: 'backend' | 'frontend'): string;
+  /** The first internal NLB's security group. */
   nlbSecurityGroup: string;
+  nlbSecurityGroupAt(index: number): string;
   codeDeployApp: string;
 }
 
@@ -78,13 +83,19 @@ export function environmentNames(env: string, clusterName: string): EnvironmentN
     backend: checkSecurityGroupName(fitName([env, 'backend', 'alb'], NAME_LIMITS.securityGroup)),
     frontend: checkSecurityGroupName(fitName([env, 'frontend', 'alb'], NAME_LIMITS.securityGroup)),
   };
+  // The first NLB keeps the name it has always had; the second is `<env>-services-2`, and so on.
+  const nlbParts = (index: number): string[] => (index === 0 ? [env, 'services'] : [env, 'services', String(index + 1)]);
+  const internalNlbAt = (index: number): string => checkElbName(fitName(nlbParts(index), NAME_LIMITS.loadBalancer), 'internal NLB');
+  const nlbSecurityGroupAt = (index: number): string => checkSecurityGroupName(fitName([...nlbParts(index), 'nlb'], NAME_LIMITS.securityGroup));
   return {
     cluster: clusterName,
     backendAlb: checkElbName(fitName([env, 'backend'], NAME_LIMITS.loadBalancer), 'backend ALB'),
     frontendAlb: checkElbName(fitName([env, 'frontend'], NAME_LIMITS.loadBalancer), 'frontend ALB'),
-    internalNlb: checkElbName(fitName([env, 'services'], NAME_LIMITS.loadBalancer), 'internal NLB'),
+    internalNlb: internalNlbAt(0),
+    internalNlbAt,
     albSecurityGroup: (role) => albSecurityGroups[role],
-    nlbSecurityGroup: checkSecurityGroupName(fitName([env, 'services', 'nlb'], NAME_LIMITS.securityGroup)),
+    nlbSecurityGroup: nlbSecurityGroupAt(0),
+    nlbSecurityGroupAt,
     codeDeployApp: fitName([env], NAME_LIMITS.codeDeploy),
   };
 }

@@ -132,6 +132,8 @@ export interface GatewayConfigService {
   name: string;
   /** Its port on the internal NLB; required once the Service has routes. */
   listenerPort?: number;
+  /** Which internal NLB it is behind, when not the first (placement.ts). */
+  nlb?: number;
   routes: Route[];
 }
 
@@ -157,8 +159,10 @@ export interface GatewayConfigSpec {
   prefix: string;
   /** How many published configurations to keep for rollback, the current one included. */
   keep: number;
-  /** The internal NLB's DNS name: every backend host is `http://<nlbDnsName>:<listenerPort>`. */
+  /** The first internal NLB's DNS name: a backend host is `http://<nlbDnsName>:<listenerPort>`. */
   nlbDnsName: Resolvable<string>;
+  /** The other internal NLBs' DNS names by index ("1", "2", ...), when Services sit behind more than one. */
+  otherNlbDnsNames?: Record<string, Resolvable<string>>;
   input: GatewayConfigInput;
   /** The gateway's ECS service: which configuration its running task definition pins. */
   gatewayService: EcsServiceRef;

@@ -9,6 +9,7 @@ import { checkDeploymentConfigs } from './source/deployment-configs.js';
 import { resolveNetwork } from './source/network.js';
 import { parseOffThread } from './source/parse-off-thread.js';
 import { DesiredStateSourceError, openSource, type DesiredStateSource } from './source/source.js';
+import { provenanceLogFields, type RevisionProvenance } from './source/manifest.js';
 import { allWorkloads, type DesiredState } from '../desired-state/types.js';
 import type { CycleControls } from './engine/controls.js';
 import type { PruneSettings } from './engine/prune.js';
@@ -22,6 +23,10 @@ import { MapCache, runEngine, type CycleResult, type ResourceResult } from './en
 import type { AnyReconciler } from './engine/types.js';
 import { stableStringify } from '../desired-state/hash.js';
 import { boundedErrorMessage } from './log/logger.js';
+import { PlacementTracker, readLivePlacement } from './placement.js';
+import { Preflight } from './preflight/preflight.js';
+import { environmentNames } from '../desired-state/naming.js';
+import type { NlbPlacement } from '../desired-state/placement.js';
 
 /** What started a cycle; a CLI command counts as manual. */
 export type Trigger = 'interval' | 'manual' | 'source-change' | 'startup';
@@ -47,6 +52,9 @@ export interface CycleSummary {
   revision?: string;
   /** The newest revision seen in the source, when it is not the enforced one. */
   rejectedRevision?: string;
+  /** The enforced revision's commit and its subject, when it was published with `converge publish`. */
+  commit?: string;
+  commitSubject?: string;
   outcome: 'converged' | 'changes-pending' | 'progressing' | 'error' | 'invalid' | 'aborted';
   startedAt: string;
   durationMs: number;
@@ -65,6 +73,8 @@ export interface CycleSummary {
   source?: SourceHealth;
   /** Prune or destroy ran: why it was refused (the mass-prune guard), what it kept on purpose, which types it could not list. */
   prune?: { refused?: string; kept: string[]; unknown: string[]; unsupported: string[] };
+  /** Apply wrote nothing, and these failures hold back the resources that wait on them. */
+  blocked?: CycleResult['blocked'];
 }
 
 export interface ControllerOptions {
@@ -78,6 +88,8 @@ export interface ControllerOptions {
   networkTtlMs?: number;
   /** Tests: stands in for the network resolver. */
   resolveNetwork?: typeof resolveNetwork;
+  /** Tests: stands in for the read of which internal NLB each Service is behind. */
+  readLivePlacement?: typeof readLivePlacement;
   backoff?: BackoffTracker;
   /** Parse new revisions in a worker thread (the daemon), not on the calling one. */
   parseOffThread?: boolean;
@@ -86,6 +98,8 @@ export interface ControllerOptions {
 interface ValidState {
   state: DesiredState;
   revision: string;
+  /** A published revision's commit and subject (`converge publish`). */
+  provenance?: RevisionProvenance;
 }
 
 /**
@@ -96,6 +110,9 @@ export class Controller {
   readonly source: DesiredStateSource;
   readonly backoff: BackoffTracker;
   private readonly cache = new MapCache();
+  private readonly placement: PlacementTracker;
+  /** What preflight found in place, remembered across cycles (src/preflight/). */
+  private readonly preflight = new Preflight({ clientsFor: (region) => this.clientsFor(region) });
   private readonly sourceClients: AwsClients;
   private readonly regionClients = new Map<string, AwsClients>();
   private lastValid?: ValidState;
@@ -111,12 +128,18 @@ export class Controller {
 
   constructor(private readonly options: ControllerOptions) {
     this.sourceClients = createAwsClients(options.aws);
-    this.source = openSource(options.source, () => this.sourceClients.s3);
+    this.source = openSource(options.source, () => this.sourceClients.s3, { log: options.log });
     this.backoff = options.backoff ?? new BackoffTracker();
+    this.placement = new PlacementTracker(options.readLivePlacement ?? readLivePlacement);
   }
 
   get enforcedRevision(): string | undefined {
     return this.lastValid?.revision;
+  }
+
+  /** Where the enforced revision came from, when it was published with `converge publish`. */
+  get enforcedProvenance(): RevisionProvenance | undefined {
+    return this.lastValid?.provenance;
   }
 
   get rejected(): { revision: string; issues: DesiredStateIssue[] } | undefined {
@@ -144,7 +167,7 @@ export class Controller {
    * last valid revision stays enforced; with none loaded yet, the error is thrown.
    */
   async load(log: Logger): Promise<{ valid?: ValidState; invalid?: { revision: string; issues: DesiredStateIssue[] }; sourceError?: string }> {
-    let read: { revision: string; files: SourceFile[] };
+    let read: { revision: string; files: SourceFile[]; provenance?: RevisionProvenance };
     try {
       read = await this.source.load();
     } catch (error) {
@@ -155,7 +178,7 @@ export class Controller {
       return { valid: this.lastValid, invalid: this.invalidRevision, sourceError: message };
     }
     this.sourceRead(log);
-    const { revision, files } = read;
+    const { revision, files, provenance } = read;
     if (this.lastValid?.revision === revision) {
       // The source went back to the enforced revision: whatever was rejected is no longer pending.
       this.invalidRevision = undefined;
@@ -165,7 +188,7 @@ export class Controller {
     try {
       // Off the main thread in the daemon: the HTTP endpoints keep answering while it parses.
       const state = this.options.parseOffThread ? (await parseOffThread(files, revision)).state : parseDesiredState(files, revision);
-      this.lastValid = { state, revision };
+      this.lastValid = { state, revision, ...(provenance ? { provenance } : {}) };
       this.invalidRevision = undefined;
       return { valid: this.lastValid };
     } catch (error) {
@@ -298,7 +321,9 @@ export class Controller {
         return { kind: 'error' as const, message: `load desired state from ${this.source.description}: ${boundedErrorMessage((error as Error).message)}` };
       }
       if (!loaded.valid) return { kind: 'invalid' as const, issues: loaded.invalid?.issues ?? [] };
-      const { state, revision } = loaded.valid;
+      const { state, revision, provenance } = loaded.valid;
+      // The enforced revision's commit on the engine's events (change, drift, conflict, ...).
+      const engineLog = provenance ? log.child(provenanceLogFields(provenance)) : log;
       warnings.push(...credentialWarnings(state));
       const aws = this.clientsFor(state.environment.spec.region);
       let network: ResolvedNetwork;
@@ -312,9 +337,17 @@ export class Controller {
         return { kind: 'error' as const, message: `resolve network references: ${(error as Error).message}` };
       }
       warnings.push(...network.warnings);
+      let placement: NlbPlacement;
       let graph;
       try {
-        graph = expand(state, network, { gatewayConfig: this.artifactLocation() });
+        const names = environmentNames(state.environment.name, state.environment.spec.cluster.name);
+        placement = await this.placement.place(state, names, aws, log);
+      } catch (error) {
+        if (error instanceof AwsCallAbortedError) throw error;
+        return { kind: 'error' as const, message: `read which internal NLB each Service is behind: ${describeAwsError(error)}` };
+      }
+      try {
+        graph = expand(state, network, { gatewayConfig: this.artifactLocation(), placement });
       } catch (error) {
         if (error instanceof InvalidDesiredStateError) {
           this.rejectRevision(revision, error.issues, log);
@@ -323,7 +356,7 @@ export class Controller {
         throw error;
       }
       const engineResult = await runEngine(
-        { aws, log, registry: this.options.registry ?? defaultRegistry, cache: this.cache, backoff: input.mode === 'apply' ? this.backoff : undefined },
+        { aws, log: engineLog, registry: this.options.registry ?? defaultRegistry, cache: this.cache, backoff: input.mode === 'apply' ? this.backoff : undefined },
         {
           graph,
           mode: input.mode,
@@ -332,13 +365,15 @@ export class Controller {
           controls: cycleControls(state),
           prune: pruneSettings(state, input),
           signal: input.signal,
-          log,
+          log: engineLog,
+          // Checks a workload against the account before its revision is registered or deployed.
+          gate: this.preflight.gate({ state, network, log: engineLog }),
           // A listing from before the source failed is stale: each reader lists for itself then.
           s3Listings: this.source.lastListing && loaded.sourceError === undefined ? [this.source.lastListing] : [],
         },
       );
       this.checkNetworkReferences(engineResult, network, log);
-      return { kind: 'done' as const, revision, engineResult, invalid: loaded.invalid };
+      return { kind: 'done' as const, revision, provenance, engineResult, invalid: loaded.invalid };
     });
 
     const summary = this.summarize(cycle, input, startedAt, calls, result, warnings);
@@ -351,6 +386,8 @@ export class Controller {
         trigger: summary.trigger,
         mode: summary.mode,
         revision: summary.revision,
+        commit: summary.commit,
+        commitSubject: summary.commitSubject,
         outcome: summary.outcome,
         durationMs: summary.durationMs,
         changes: summary.changes,
@@ -360,8 +397,9 @@ export class Controller {
         awsCalls: summary.awsCalls,
         awsWrites: summary.awsWrites,
         ...(summary.source?.healthy === false ? { sourceError: summary.source.error } : {}),
+        ...(summary.blocked ? { blocked: summary.blocked.waiting } : {}),
       },
-      `cycle ${cycle} ${summary.outcome}${summary.source?.healthy === false ? ' (desired-state source unreadable: last valid revision enforced)' : ''}`,
+      `cycle ${cycle} ${summary.outcome}${summary.source?.healthy === false ? ' (desired-state source unreadable: last valid revision enforced)' : ''}${summary.blocked ? ` (blocked: ${summary.blocked.waiting} resource(s) wait on ${summary.blocked.causes.length} failure(s))` : ''}`,
     );
     return summary;
   }
@@ -374,7 +412,7 @@ export class Controller {
     result:
       | { kind: 'error'; message: string }
       | { kind: 'invalid'; issues: DesiredStateIssue[] }
-      | { kind: 'done'; revision: string; engineResult: CycleResult; invalid?: { revision: string; issues: DesiredStateIssue[] } },
+      | { kind: 'done'; revision: string; provenance?: RevisionProvenance; engineResult: CycleResult; invalid?: { revision: string; issues: DesiredStateIssue[] } },
     warnings: string[],
   ): CycleSummary {
     const base = {
@@ -402,6 +440,7 @@ export class Controller {
     return {
       ...base,
       revision: result.revision,
+      ...provenanceLogFields(result.provenance),
       rejectedRevision: result.invalid?.revision,
       invalid: result.invalid?.issues,
       outcome,
@@ -411,6 +450,7 @@ export class Controller {
       pending: r.pending,
       resources: r.resources,
       ...(r.prune ? { prune: r.prune } : {}),
+      ...(r.blocked ? { blocked: r.blocked } : {}),
     };
   }
 }

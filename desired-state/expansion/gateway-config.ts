@@ -2,6 +2,7 @@ import { ref, resourceId, type DesiredResource } from '../graph.js';
 import type { EnvironmentNames, WorkloadNames } from '../naming.js';
 import type { GatewayConfigInput, GatewayConfigSpec } from '../resources.js';
 import type { DesiredState } from '../types.js';
+import { nlbIndexOf, nlbIndices, type NlbPlacement } from '../placement.js';
 import { desiredResource, workloadOwner } from './desired-resource.js';
 
 /** Published gateway configurations kept for rollback, the current one included. */
@@ -11,13 +12,20 @@ export const GATEWAY_CONFIGS_KEPT = 5;
  * What the KrakenD configuration is generated from. The gateway-config reconciler only sees its
  * own spec, so expansion copies this part of the desired state into it.
  */
-export function gatewayConfigInput(state: DesiredState): GatewayConfigInput {
+export function gatewayConfigInput(state: DesiredState, placement: NlbPlacement = new Map()): GatewayConfigInput {
   const gateway = state.gateway;
   const services = state.services
     .filter((service) => service.routes.length > 0)
     .map((service) => {
       const routes = service.routes.map((route) => ({ ...route, methods: [...route.methods] }));
-      return service.listenerPort === undefined ? { name: service.name, routes } : { name: service.name, listenerPort: service.listenerPort, routes };
+      // `nlb` only for a Service behind another NLB than the first, so one NLB's input stays as it was.
+      const nlb = nlbIndexOf(placement, service.name);
+      return {
+        name: service.name,
+        ...(service.listenerPort === undefined ? {} : { listenerPort: service.listenerPort }),
+        ...(nlb === 0 ? {} : { nlb }),
+        routes,
+      };
     })
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return {
@@ -38,12 +46,17 @@ export interface GatewayConfigInputs {
   names: EnvironmentNames;
   gatewayNames: WorkloadNames;
   location: GatewayConfigLocation;
+  placement?: NlbPlacement;
 }
 
 /** The KrakenD configuration, published to S3 for the gateway's config-loader to copy. */
-export function desiredGatewayConfig({ state, names, gatewayNames, location }: GatewayConfigInputs): DesiredResource<GatewayConfigSpec> {
+export function desiredGatewayConfig({ state, names, gatewayNames, location, placement = new Map() }: GatewayConfigInputs): DesiredResource<GatewayConfigSpec> {
   const environment = state.environment;
   const nlbId = resourceId('load-balancer', names.internalNlb);
+  // The other NLBs by index (1, 2, ...); a gap (an index no Service uses) stays empty.
+  const others = nlbIndices(placement).filter((index) => index > 0);
+  const otherIds = others.map((index) => resourceId('load-balancer', names.internalNlbAt(index)));
+  const otherDnsNames = others.length === 0 ? undefined : Object.fromEntries(others.map((index, i) => [String(index), ref(otherIds[i] ?? '', 'dnsName')]));
   return desiredResource<GatewayConfigSpec>(environment, {
     type: 'gateway-config',
     key: environment.name,
@@ -54,10 +67,11 @@ export function desiredGatewayConfig({ state, names, gatewayNames, location }: G
       prefix: `${location.prefix}${environment.name}/`,
       keep: GATEWAY_CONFIGS_KEPT,
       nlbDnsName: ref(nlbId, 'dnsName'),
-      input: gatewayConfigInput(state),
+      ...(otherDnsNames ? { otherNlbDnsNames: otherDnsNames } : {}),
+      input: gatewayConfigInput(state, placement),
       gatewayService: { clusterName: names.cluster, serviceName: gatewayNames.service },
     },
-    dependsOn: [nlbId],
+    dependsOn: [nlbId, ...otherIds],
     labels: state.gateway.labels,
   });
 }

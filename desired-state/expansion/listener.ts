@@ -25,13 +25,15 @@ export interface ProductionListenerInputs {
   names: WorkloadNames;
   environmentNames: EnvironmentNames;
   targetGroupIds: [string, string];
+  /** A Service's internal NLB (0: the first); see placement.ts. */
+  nlbIndex?: number;
 }
 
 /**
  * The listener that carries production traffic to a workload: a Service's own port on the
  * internal NLB (the Service owns it), or HTTPS on the ALB in front of the Gateway or Frontend.
  */
-export function desiredProductionListener({ environment, workload, names, environmentNames, targetGroupIds }: ProductionListenerInputs): DesiredResource<ListenerSpec> {
+export function desiredProductionListener({ environment, workload, names, environmentNames, targetGroupIds, nlbIndex = 0 }: ProductionListenerInputs): DesiredResource<ListenerSpec> {
   const blueGreen = workload.deployment.strategy === 'blue-green';
   const targetGroupArns = [ref(targetGroupIds[0], 'arn'), ref(targetGroupIds[1], 'arn')];
   // A rolling service stays on the group it is attached to; the listener follows it, so that a
@@ -39,11 +41,12 @@ export function desiredProductionListener({ environment, workload, names, enviro
   const followService = blueGreen ? undefined : { clusterName: environmentNames.cluster, serviceName: names.service };
   const defaultAction = { type: 'forward', targetGroupArns, blueGreen, followService } as const;
   if (workload.kind === 'Service') {
-    const nlbId = resourceId('load-balancer', environmentNames.internalNlb);
+    const nlbName = environmentNames.internalNlbAt(nlbIndex);
+    const nlbId = resourceId('load-balancer', nlbName);
     const port = workload.listenerPort ?? 0;
     return desiredResource<ListenerSpec>(environment, {
       type: 'listener',
-      key: `${environmentNames.internalNlb}:${port}`,
+      key: `${nlbName}:${port}`,
       owner: workloadOwner(workload),
       spec: { loadBalancerArn: ref(nlbId, 'arn'), port, protocol: 'TCP', defaultAction },
       dependsOn: [nlbId, ...targetGroupIds],

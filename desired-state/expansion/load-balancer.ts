@@ -35,19 +35,22 @@ export function desiredAlb({ environment, names, role, publicSubnets, subnetZone
 export interface InternalNlbInputs {
   environment: EnvironmentDocument;
   names: EnvironmentNames;
+  /** Which internal NLB (0: the first); see placement.ts. */
+  index: number;
   privateSubnets: string[];
   subnetZones: Record<string, string>;
   securityGroupId: string;
 }
 
-/** The internal NLB the gateway reaches every backend Service through, one listener port each. */
-export function desiredInternalNlb({ environment, names, privateSubnets, subnetZones, securityGroupId }: InternalNlbInputs): DesiredResource<LoadBalancerSpec> {
+/** An internal NLB the gateway reaches backend Services through, one listener port each. */
+export function desiredInternalNlb({ environment, names, index, privateSubnets, subnetZones, securityGroupId }: InternalNlbInputs): DesiredResource<LoadBalancerSpec> {
+  const name = names.internalNlbAt(index);
   return desiredResource<LoadBalancerSpec>(environment, {
     type: 'load-balancer',
-    key: names.internalNlb,
+    key: name,
     owner: environmentOwner(environment),
     // Cross-zone on: an NLB node in a zone without a task of a service would drop the gateway's connections to it.
-    spec: { name: names.internalNlb, role: 'services', type: 'network', scheme: 'internal', subnets: privateSubnets, subnetZones, securityGroups: [ref(securityGroupId, 'groupId')], crossZone: true },
+    spec: { name, role: 'services', type: 'network', scheme: 'internal', subnets: privateSubnets, subnetZones, securityGroups: [ref(securityGroupId, 'groupId')], crossZone: true },
     dependsOn: [securityGroupId],
   });
 }

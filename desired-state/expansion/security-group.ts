@@ -24,21 +24,24 @@ export function desiredAlbSecurityGroup(environment: EnvironmentDocument, names:
 export interface NlbSecurityGroupInputs {
   environment: EnvironmentDocument;
   names: EnvironmentNames;
+  /** Which internal NLB (0: the first); see placement.ts. */
+  index: number;
+  /** The Services behind this NLB: at most 50, so its rules stay within the 60 a group takes. */
   services: readonly Workload[];
   gatewaySecurityGroupId: string;
   vpcId: string;
 }
 
-/** The internal NLB admits only the gateway's tasks, each Service on its own listener port. */
-export function desiredNlbSecurityGroup({ environment, names, services, gatewaySecurityGroupId, vpcId }: NlbSecurityGroupInputs): DesiredResource<SecurityGroupSpec> {
-  const groupName = names.nlbSecurityGroup;
+/** An internal NLB admits only the gateway's tasks, each of its Services on its own listener port. */
+export function desiredNlbSecurityGroup({ environment, names, index, services, gatewaySecurityGroupId, vpcId }: NlbSecurityGroupInputs): DesiredResource<SecurityGroupSpec> {
+  const groupName = names.nlbSecurityGroupAt(index);
   return desiredResource<SecurityGroupSpec>(environment, {
     type: 'security-group',
     key: groupName,
     owner: environmentOwner(environment),
     spec: {
       groupName,
-      description: `converge ${environment.name}: internal NLB in front of the backend services`,
+      description: index === 0 ? `converge ${environment.name}: internal NLB in front of the backend services` : `converge ${environment.name}: internal NLB ${index + 1} in front of the backend services`,
       vpcId,
       ingress: services.map((service) => ({
         fromPort: service.listenerPort ?? 0,
@@ -58,6 +61,8 @@ export interface TaskSecurityGroupInputs {
   environmentNames: EnvironmentNames;
   network: Pick<ResolvedNetwork, 'vpcId' | 'vpcCidr'>;
   gatewaySecurityGroupId: string;
+  /** A Service's internal NLB (0: the first); see placement.ts. */
+  nlbIndex?: number;
 }
 
 /** Who may reach a workload's tasks on its container port: the load balancer in front of it. */
@@ -78,12 +83,12 @@ export function desiredTaskSecurityGroup(inputs: TaskSecurityGroupInputs): Desir
   });
 }
 
-function taskIngressSources({ workload, environmentNames, gatewaySecurityGroupId }: TaskSecurityGroupInputs): { groupId: string; description: string }[] {
+function taskIngressSources({ workload, environmentNames, gatewaySecurityGroupId, nlbIndex = 0 }: TaskSecurityGroupInputs): { groupId: string; description: string }[] {
   const group = (name: string): string => resourceId('security-group', name);
   if (workload.kind === 'Gateway') return [{ groupId: group(environmentNames.albSecurityGroup('backend')), description: 'from the backend ALB' }];
   if (workload.kind === 'Frontend') return [{ groupId: group(environmentNames.albSecurityGroup('frontend')), description: 'from the frontend ALB' }];
   return [
-    { groupId: group(environmentNames.nlbSecurityGroup), description: 'from the internal NLB' },
+    { groupId: group(environmentNames.nlbSecurityGroupAt(nlbIndex)), description: 'from the internal NLB' },
     { groupId: gatewaySecurityGroupId, description: 'from the gateway' },
   ];
 }

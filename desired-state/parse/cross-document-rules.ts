@@ -36,14 +36,14 @@ function checkSingleton(kind: DocumentKind, checked: readonly CheckedDocument[],
   }
 }
 
-/** MAX_SERVICES (limits.ts): the internal NLB's listener quota. */
+/** MAX_SERVICES (limits.ts). */
 function checkServiceCount(checked: readonly CheckedDocument[], issues: IssueList): void {
   const count = checked.filter((c) => c.kind === 'Service').length;
   if (count <= MAX_SERVICES) return;
   issues.add(
     undefined,
     '',
-    `${count} Services; an environment holds at most ${MAX_SERVICES}: each Service takes a listener on the environment's internal Network Load Balancer, and AWS allows 50 listeners per NLB, a quota that cannot be raised ("Listeners per NLB")`,
+    `${count} Services; an environment holds at most ${MAX_SERVICES}: each Service takes a listener on an internal Network Load Balancer of 50 listeners ("Listeners per NLB", a quota AWS does not raise), and ${MAX_SERVICES} Services already need ${Math.ceil(MAX_SERVICES / 50)} NLBs; split the environment`,
   );
 }
 

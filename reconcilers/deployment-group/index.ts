@@ -4,7 +4,7 @@ import type { DeploymentGroupSpec, Resolvable } from '../../desired-state/resour
 import { batchGetDeploymentGroups, createDeploymentGroup, deleteDeploymentGroup, deploymentGroupArn, listDeploymentGroups, updateDeploymentGroup } from '../../src/aws/codedeploy.js';
 import { confirmOwned, environmentNamesOf, ownedResource } from '../shared/inventory.js';
 import { ready, type Observation, type OwnedResource, type ReconcileContext, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
-import { arnScopeOfCycle, codeDeployTags, codeDeployTagsOf, liveDeploymentGroups, readCodeDeployTags, recordCodeDeploySpecHash } from '../shared/codedeploy.js';
+import { arnScopeOfCycle, codeDeployTags, codeDeployTagsOfMany, liveDeploymentGroups, readCodeDeployTags, recordCodeDeploySpecHash } from '../shared/codedeploy.js';
 import { diffFields, updatePlan } from '../shared/plan.js';
 import { buildCreateDeploymentGroupInput, buildUpdateDeploymentGroupInput, desiredGroupSettings, GROUP_SETTING_FIELDS, liveGroupSettings } from './settings.js';
 
@@ -51,6 +51,7 @@ export const deploymentGroupReconciler: ResourceReconciler<DeploymentGroupSpec, 
   async observe(desired, ctx) {
     const out = new Map<string, Observation<LiveDeploymentGroup>>();
     const answer = await ctx.read(liveDeploymentGroups);
+    const found: { id: string; group: DeploymentGroupInfo; arn: string }[] = [];
     for (const d of desired) {
       const { spec } = d;
       const scope = arnScopeOfCycle(ctx, [valueOf(spec.prodListenerArn, ctx), valueOf(spec.serviceArn, ctx)]);
@@ -61,8 +62,13 @@ export const deploymentGroupReconciler: ResourceReconciler<DeploymentGroupSpec, 
         continue;
       }
       if (!arn) throw new Error(`deployment group ${spec.deploymentGroupName} exists, but converge cannot tell who owns it: no ARN of this account is known yet to read its tags`);
-      const tags = await codeDeployTagsOf(arn, ctx);
-      out.set(d.id, { live: { group, arn }, tags: tags?.tags ?? {}, tagsFromCache: tags?.fromCache });
+      found.push({ id: d.id, group, arn });
+    }
+    // One ListTagsForResource per group CodeDeploy would take: a cold process reads them in bulk.
+    const tags = await codeDeployTagsOfMany(found.map((f) => f.arn), ctx);
+    for (const { id, group, arn } of found) {
+      const t = tags.get(arn);
+      out.set(id, { live: { group, arn }, tags: t?.tags ?? {}, tagsFromCache: t?.fromCache });
     }
     return out;
   },
@@ -99,10 +105,11 @@ export const deploymentGroupReconciler: ResourceReconciler<DeploymentGroupSpec, 
     const names = (await listDeploymentGroups(ctx.aws.codedeploy, application)).filter((name) => inventoryScope === 'all' || !desired.has(`deployment-group/${name}`));
     if (names.length === 0) return out;
     const { groups } = await batchGetDeploymentGroups(ctx.aws.codedeploy, application, names);
+    const arnOf = (name: string): string => deploymentGroupArn(scope, application, name);
+    const tags = await codeDeployTagsOfMany([...groups.keys()].map(arnOf), ctx, true);
     for (const [name, group] of groups) {
-      const arn = deploymentGroupArn(scope, application, name);
-      const tags = await codeDeployTagsOf(arn, ctx);
-      const owned = ownedResource('deployment-group', name, `${application}/${name}`, { group, arn }, tags?.tags ?? {});
+      const arn = arnOf(name);
+      const owned = ownedResource('deployment-group', name, `${application}/${name}`, { group, arn }, tags.get(arn)?.tags ?? {});
       out.set(owned.id, owned);
     }
     return out;

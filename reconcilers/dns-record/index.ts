@@ -1,12 +1,29 @@
 import type { DnsRecordSpec } from '../../desired-state/resources.js';
+import { WriteFencedError } from '../../src/aws/call-counter.js';
 import { classifyAwsError } from '../../src/aws/errors.js';
-import { listRecordSets, normalizeDnsName, upsertRecordSets, type DesiredRecordSet, type LiveRecordSet } from '../../src/aws/route53.js';
+import { deleteRecordSetGroups, listRecordSets, normalizeDnsName, upsertRecordSets, type DesiredRecordSet, type LiveRecordSet } from '../../src/aws/route53.js';
 import type { AwsClients } from '../../src/aws/clients.js';
 import type { TagMap } from '../../src/aws/tags.js';
 import { resolveRefs } from '../../src/engine/graph.js';
 import { conflictMessage, isOwned } from '../../src/engine/ownership.js';
-import { isRef, OWNERSHIP_TAG_ENVIRONMENT, resolvedOrUnknown, SPEC_HASH_TAG, UNKNOWN, type Outputs } from '../../desired-state/graph.js';
-import { cycleRead, progressing, ready, type Change, type FieldDiff, type Observation, type PlanContext, type ReconcileContext, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
+import { isRef, OWNERSHIP_TAG_ENVIRONMENT, OWNERSHIP_TAG_RESOURCE, resolvedOrUnknown, resourceId, SPEC_HASH_TAG, UNKNOWN, type DesiredResource, type Outputs } from '../../desired-state/graph.js';
+import {
+  cycleRead,
+  progressing,
+  ready,
+  type ApplyContext,
+  type Change,
+  type CycleRead,
+  type FieldDiff,
+  type InventoryScope,
+  type Observation,
+  type OwnedResource,
+  type PlanContext,
+  type ReconcileContext,
+  type ResourcePlan,
+  type ResourceReconciler,
+} from '../../src/engine/types.js';
+import { ownedResource } from '../shared/inventory.js';
 
 /**
  * Route 53 records carry no tags. As external-dns does, converge marks a record it owns with a
@@ -290,7 +307,73 @@ function knownRecordSets(spec: DnsRecordSpec, live: ZoneRecords, ctx: ReconcileC
   }
 }
 
-export const dnsRecordReconciler: ResourceReconciler<DnsRecordSpec, ZoneRecords, DnsRecordPayload> = {
+/**
+ * The record sets of a hosted zone, listed once per cycle (300 a page): observe and prune's
+ * inventory share the listing, so prune costs no call of its own for DNS records.
+ */
+const zoneListings = new Map<string, CycleRead<Map<string, LiveRecordSet[]>>>();
+function recordsOfZone(zoneId: string): CycleRead<Map<string, LiveRecordSet[]>> {
+  let read = zoneListings.get(zoneId);
+  if (!read) {
+    read = cycleRead(`route53-records:${zoneId}`, async (ctx: ReconcileContext) => indexRecords(await listRecordSets(ctx.aws.route53, zoneId)));
+    zoneListings.set(zoneId, read);
+  }
+  return read;
+}
+
+/** A record converge owns, found by its owner TXT record: the record sets at the name and the owner record sets. */
+export interface OwnedRecord {
+  zoneId: string;
+  /** The owned name (the owner record's name without `_converge-owner.`). */
+  name: string;
+  /** Its A (alias) or CNAME record sets; none when only the owner record is left. */
+  records: LiveRecordSet[];
+  /** The TXT record sets at `_converge-owner.<name>`. */
+  owners: LiveRecordSet[];
+}
+
+const VALIDATION_KEY = 'validation:';
+
+/**
+ * Every name of the environment's zones whose owner TXT record says this environment, keyed by the
+ * graph id the expansion gives it: `<name>:A` for an alias record, `validation:<domain>` for a
+ * certificate's validation CNAME (`_<token>.<domain>`). Prune keeps those the graph has.
+ */
+export function ownedRecordsOfZone(zoneId: string, byName: ReadonlyMap<string, readonly LiveRecordSet[]>, environment: string, graph: readonly DesiredResource[], scope: InventoryScope): OwnedResource<OwnedRecord>[] {
+  const records = graph.filter((r): r is DesiredResource<DnsRecordSpec> => r.type === 'dns-record' && (r.spec as DnsRecordSpec).zoneId === zoneId);
+  const aliasIds = new Map(records.flatMap((r) => (r.spec.recordType === 'A' ? [[normalizeDnsName(r.spec.recordName), r.id] as const] : [])));
+  const validationIds = new Map(records.flatMap((r) => (r.spec.recordType === 'CNAME' && r.name.startsWith(VALIDATION_KEY) ? [[normalizeDnsName(r.name.slice(VALIDATION_KEY.length)), r.id] as const] : [])));
+  const desired = new Set(graph.map((r) => r.id));
+  const out: OwnedResource<OwnedRecord>[] = [];
+  const ids = new Set<string>();
+  for (const [ownerName, sets] of byName) {
+    if (!ownerName.startsWith(OWNER_PREFIX)) continue;
+    const owners = sets.filter((r) => r.type === 'TXT' && r.setIdentifier === undefined);
+    const owner = parseOwner(owners.flatMap((r) => r.values));
+    const tags = ownerTags(owner);
+    if (!isOwned(tags, environment)) continue;
+    const name = ownerName.slice(OWNER_PREFIX.length);
+    const atName = (byName.get(name) ?? []).filter((r) => (r.type === 'A' || r.type === 'CNAME') && r.setIdentifier === undefined);
+    const alias = atName.some((r) => r.type === 'A') || (atName.length === 0 && !name.startsWith('_'));
+    const domain = name.slice(name.indexOf('.') + 1);
+    let id = alias ? (aliasIds.get(name) ?? resourceId('dns-record', `${name}:A`)) : (validationIds.get(domain) ?? resourceId('dns-record', `${VALIDATION_KEY}${domain}`));
+    if (scope !== 'all' && desired.has(id)) continue;
+    // Two owned names standing for one id (a domain validated twice): each is its own entry.
+    if (ids.has(id)) id = `${id}#${name}`;
+    ids.add(id);
+    const types = atName.map((r) => r.type).join('/') || 'owner TXT only';
+    const resourceTags = owner?.resource ? { ...tags, [OWNERSHIP_TAG_RESOURCE]: owner.resource } : tags;
+    out.push({ ...ownedResource('dns-record', '', `${name} ${types}`, { zoneId, name, records: atName, owners }, resourceTags), id });
+  }
+  return out;
+}
+
+/** The owned records of this cycle's inventory, per zone: deleted together, one ChangeResourceRecordSets a zone. */
+const zoneDeletes = cycleRead('route53-zone-deletes', () => Promise.resolve(new Map<string, { entries: OwnedRecord[]; done?: Promise<void> }>()));
+
+const recordGroup = (owned: OwnedRecord): LiveRecordSet[] => [...owned.records, ...owned.owners];
+
+export const dnsRecordReconciler: ResourceReconciler<DnsRecordSpec, ZoneRecords, DnsRecordPayload, OwnedRecord> = {
   type: 'dns-record',
   // Route 53 records carry no tags: ownership is the owner TXT of each record set, decided in plan.
   // The observation still gives the engine the spec hash the owner records hold (as tags), so that
@@ -300,7 +383,7 @@ export const dnsRecordReconciler: ResourceReconciler<DnsRecordSpec, ZoneRecords,
   async observe(desired, ctx) {
     const out = new Map<string, Observation<ZoneRecords>>();
     const zones = [...new Set(desired.map((d) => d.spec.zoneId))];
-    const indexed = new Map(await Promise.all(zones.map(async (zoneId) => [zoneId, indexRecords(await listRecordSets(ctx.aws.route53, zoneId))] as const)));
+    const indexed = new Map(await Promise.all(zones.map(async (zoneId) => [zoneId, await ctx.read(recordsOfZone(zoneId))] as const)));
     for (const d of desired) {
       const live: ZoneRecords = { zoneId: d.spec.zoneId, byName: indexed.get(d.spec.zoneId) ?? new Map<string, LiveRecordSet[]>(), certificateValidationRecords: certificateValidationRecords(d.spec, ctx) };
       out.set(d.id, { live, tags: recordedOwnerTags(knownRecordSets(d.spec, live, ctx), live.byName) });
@@ -325,5 +408,43 @@ export const dnsRecordReconciler: ResourceReconciler<DnsRecordSpec, ZoneRecords,
     const resource = `${desired.owner.kind}/${desired.owner.name}`;
     const owners = outputs.fqdn.split(',').map((name) => ownerRecord(name, ctx.environment, resource, hash));
     await (await batchFor(ctx, desired.spec.zoneId)).submit(owners);
+  },
+
+  /**
+   * Route 53 records carry no tags: the environment's records are the names whose owner TXT record
+   * says this environment, in the zones of the desired graph (from the cycle's zone listing).
+   */
+  async inventory(ctx, scope = 'undesired') {
+    const out = new Map<string, OwnedResource<OwnedRecord>>();
+    const zones = [...new Set(ctx.graph.filter((r) => r.type === 'dns-record').map((r) => (r.spec as DnsRecordSpec).zoneId))];
+    const deletes = await ctx.read(zoneDeletes);
+    for (const zoneId of zones) {
+      const owned = ownedRecordsOfZone(zoneId, await ctx.read(recordsOfZone(zoneId)), ctx.environment, ctx.graph, scope);
+      deletes.set(zoneId, { entries: owned.map((o) => o.live) });
+      for (const o of owned) out.set(o.id, o);
+    }
+    return out;
+  },
+
+  /**
+   * Every owned record of the zone found this cycle goes in one ChangeResourceRecordSets with its
+   * owner TXT record: DELETEs of the record sets exactly as listed, so a record or owner record
+   * changed since (somebody took the name) makes Route 53 refuse the batch and nothing is deleted.
+   * Refused for another reason than throttling, each record is then tried alone.
+   */
+  async delete(owned, ctx: ApplyContext) {
+    const { zoneId } = owned.live;
+    const comment = `converge ${ctx.environment}: prune`;
+    const zone = (await ctx.read(zoneDeletes)).get(zoneId);
+    if (zone?.entries.includes(owned.live)) {
+      zone.done ??= deleteRecordSetGroups(ctx.aws.route53, zoneId, zone.entries.map(recordGroup), comment);
+      try {
+        await zone.done;
+        return;
+      } catch (error) {
+        if (error instanceof WriteFencedError || zone.entries.length === 1 || classifyAwsError(error) === 'transient') throw error;
+      }
+    }
+    await deleteRecordSetGroups(ctx.aws.route53, zoneId, [recordGroup(owned.live)], comment);
   },
 };

@@ -68,11 +68,25 @@ interface RoutedEndpoint {
  * route and method, each forwarding to the Service's listener on the internal NLB.
  * Takes the gateway-config resource's input, or a whole desired state for convenience.
  */
-export function generateKrakendConfig(source: GatewayConfigInput | DesiredState, backend: { nlbDnsName: string }): KrakendConfig {
+/** The internal NLBs' DNS names: the first, and the others by index when Services sit behind several. */
+export interface NlbHosts {
+  nlbDnsName: string;
+  otherNlbDnsNames?: Readonly<Record<string, string>>;
+}
+
+/** The DNS name of the NLB a Service is behind. */
+function nlbHostOf(service: GatewayConfigService, backend: NlbHosts): string {
+  if (service.nlb === undefined || service.nlb === 0) return backend.nlbDnsName;
+  const host = backend.otherNlbDnsNames?.[String(service.nlb)];
+  if (host === undefined) throw new Error(`Service ${service.name} is placed behind internal NLB ${service.nlb + 1}, whose DNS name is not known`);
+  return host;
+}
+
+export function generateKrakendConfig(source: GatewayConfigInput | DesiredState, backend: NlbHosts): KrakendConfig {
   const input = isDesiredState(source) ? gatewayConfigInput(source) : source;
   const settings = input.gateway.settings;
   const endpoints = input.services
-    .flatMap((service) => serviceEndpoints(service, backend.nlbDnsName, settings))
+    .flatMap((service) => serviceEndpoints(service, nlbHostOf(service, backend), settings))
     .sort(compareRoutedEndpoints)
     .map((routed) => routed.endpoint);
   const cors = settings.cors === undefined ? {} : { 'security/cors': corsOptions(settings.cors) };

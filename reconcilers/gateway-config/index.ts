@@ -1,13 +1,15 @@
-import { createHash } from 'node:crypto';
-import type { GatewayConfigInput, GatewayConfigSpec } from '../../desired-state/resources.js';
+import type { GatewayConfigSpec, Resolvable } from '../../desired-state/resources.js';
 import { describeAwsError } from '../../src/aws/errors.js';
 import { deleteObject, getObject, listObjectsWithin, putObject, putObjectIfAbsent } from '../../src/aws/s3.js';
 import { resolveRefs } from '../../src/engine/graph.js';
 import { isRef, OWNERSHIP_TAG_ENVIRONMENT, UNKNOWN, type DesiredResource, type Outputs } from '../../desired-state/graph.js';
 import { failed, ready, type Change, type FieldDiff, type Observation, type OwnedResource, type ReconcileContext, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
 import { describeTaskOnce, liveEcsServices } from '../shared/ecs.js';
-import { generateKrakendConfig, krakendConfigHash, renderKrakendConfig } from './generate.js';
-import { validateKrakendConfig, type KrakendValidationError } from './validate.js';
+import { krakendConfigHash, type NlbHosts } from './generate.js';
+import { describeInvalidGatewayConfig, renderGatewayConfig, type RenderedGatewayConfig } from './render.js';
+
+// Rendering is pure and imports no AWS SDK client package (`converge gateway render` uses it alone).
+export { describeInvalidGatewayConfig, gatewayConfigKey, renderGatewayConfig, type RenderedGatewayConfig } from './render.js';
 
 const CONTENT_TYPE = 'application/json';
 const CONFIG_NAME = /^[0-9a-f]{64}\.json$/;
@@ -45,93 +47,12 @@ export type GatewayConfigPayload =
   /** Plan mode before the internal NLB exists: the bytes are not known yet. */
   | { kind: 'unresolved' };
 
-/** The configuration a resolved spec generates, rendered and addressed by its content. */
-export interface RenderedGatewayConfig {
-  body: string;
-  hash: string;
-  /** Hex MD5 of the body: what S3 answers as the ETag of a single-part upload. */
-  md5: string;
-  key: string;
-  uri: string;
-  errors: KrakendValidationError[];
-}
-
-export function gatewayConfigKey(prefix: string, hash: string): string {
-  return `${prefix}${hash}.json`;
-}
-
 function isConfigKey(key: string, prefix: string): boolean {
   return key.startsWith(prefix) && CONFIG_NAME.test(key.slice(prefix.length));
 }
 
-function md5(text: string): string {
-  return createHash('md5').update(text, 'utf8').digest('hex');
-}
-
 function unquote(etag: string): string {
   return etag.replace(/^W\//, '').replace(/^"|"$/g, '');
-}
-
-/** Generates, renders and validates; throws only when the input cannot be generated at all. */
-export function renderGatewayConfig(spec: Pick<GatewayConfigSpec, 'bucket' | 'prefix' | 'input'>, nlbDnsName: string, options: { validate?: boolean } = {}): RenderedGatewayConfig {
-  const config = generateKrakendConfig(spec.input, { nlbDnsName });
-  const body = renderKrakendConfig(config);
-  const hash = krakendConfigHash(body);
-  const key = gatewayConfigKey(spec.prefix, hash);
-  const errors = options.validate === false ? [] : [...healthPathErrors(spec.input), ...validateKrakendConfig(config)];
-  return { body, hash, md5: md5(body), key, uri: `s3://${spec.bucket}/${key}`, errors };
-}
-
-/**
- * KrakenD serves its health check at `health_path`, and the gateway's target group probes the
- * Gateway's `healthCheck.path`: they are the same value, so it must be a plain router path.
- */
-function healthPathErrors(input: GatewayConfigInput): KrakendValidationError[] {
-  const path = input.gateway.healthPath;
-  if (path.startsWith('/') && !/[{}*:?#\s]/.test(path)) return [];
-  return [
-    {
-      rule: 'schema',
-      message:
-        `the Gateway's healthCheck.path ${JSON.stringify(path)} cannot be KrakenD's health_path (which its target group probes): ` +
-        'use a plain path such as /__health, without placeholders, wildcards, query or fragment',
-      path: '/extra_config/router/health_path',
-      services: [],
-      routes: [],
-    },
-  ];
-}
-
-/** `METHOD /path` to the sorted names of the Services that route it. */
-function routeOwners(input: GatewayConfigInput): Map<string, string[]> {
-  const owners = new Map<string, Set<string>>();
-  for (const service of input.services) {
-    for (const route of service.routes) {
-      for (const method of route.methods) {
-        const key = `${method} ${route.path}`;
-        owners.set(key, (owners.get(key) ?? new Set<string>()).add(service.name));
-      }
-    }
-  }
-  return new Map([...owners].map(([key, names]) => [key, [...names].sort()]));
-}
-
-/** The failure message of an invalid configuration: every problem, with its Services and routes. */
-export function describeInvalidGatewayConfig(errors: readonly KrakendValidationError[], input: GatewayConfigInput): string {
-  const owners = routeOwners(input);
-  const lines = errors.map((error) => {
-    const services = [...new Set([...error.services, ...error.routes.flatMap((route) => owners.get(route) ?? [])])].sort();
-    const where = [
-      services.length === 0 ? '' : `${services.length === 1 ? 'Service' : 'Services'} ${services.join(', ')}`,
-      error.routes.length === 0 ? '' : `${error.routes.length === 1 ? 'route' : 'routes'} ${error.routes.join(', ')}`,
-    ].filter((part) => part !== '');
-    return `  - [${error.rule}] ${error.message}${where.length === 0 ? '' : ` (${where.join('; ')})`}`;
-  });
-  const noun = errors.length === 1 ? 'problem' : 'problems';
-  return (
-    `the KrakenD configuration generated from the Service routes is invalid (${errors.length} ${noun}); ` +
-    `nothing is published and the gateway keeps its current configuration:\n${lines.join('\n')}`
-  );
 }
 
 export function missingBucketMessage(): string {
@@ -177,14 +98,33 @@ function damageOf(live: LiveGatewayConfigs, rendered: Pick<RenderedGatewayConfig
   return { diff: { field: 'content', desired: `md5 ${rendered.md5}`, live: `etag ${unquote(current.etag)}` }, summary: `re-publish ${rendered.uri}, whose bytes no longer match its hash` };
 }
 
+const isKnownHost = (value: Resolvable<string> | undefined): value is string => typeof value === 'string' && !isRef(value) && value !== UNKNOWN && value !== '';
+
+/** Every internal NLB's DNS name, once all of them are known (they are part of the bytes). */
+function knownNlbHosts(spec: Pick<GatewayConfigSpec, 'nlbDnsName' | 'otherNlbDnsNames'>): NlbHosts | undefined {
+  if (!isKnownHost(spec.nlbDnsName)) return undefined;
+  const others: Record<string, string> = {};
+  for (const [index, value] of Object.entries(spec.otherNlbDnsNames ?? {})) {
+    if (!isKnownHost(value)) return undefined;
+    others[index] = value;
+  }
+  return spec.otherNlbDnsNames === undefined ? { nlbDnsName: spec.nlbDnsName } : { nlbDnsName: spec.nlbDnsName, otherNlbDnsNames: others };
+}
+
+/** Placeholders for NLBs not created yet, so that the rest of the configuration can be validated. */
+function placeholderHosts(spec: Pick<GatewayConfigSpec, 'otherNlbDnsNames'>): NlbHosts {
+  const others = Object.fromEntries(Object.keys(spec.otherNlbDnsNames ?? {}).map((index) => [index, PLACEHOLDER_HOST]));
+  return { nlbDnsName: PLACEHOLDER_HOST, otherNlbDnsNames: others };
+}
+
 /** Pure: what to publish, repair and prune for one resolved gateway-config resource. */
 export function planGatewayConfig(desired: Pick<DesiredResource<GatewayConfigSpec>, 'spec'>, observed: Observation<LiveGatewayConfigs> | undefined): ResourcePlan {
   const { spec } = desired;
-  const nlb = spec.nlbDnsName;
-  const nlbKnown = !isRef(nlb) && nlb !== UNKNOWN && nlb !== '';
+  const hosts = knownNlbHosts(spec);
+  const nlbKnown = hosts !== undefined;
   let rendered: RenderedGatewayConfig;
   try {
-    rendered = renderGatewayConfig(spec, nlbKnown ? nlb : PLACEHOLDER_HOST);
+    rendered = renderGatewayConfig(spec, hosts ?? placeholderHosts(spec));
   } catch (error) {
     return failed(`cannot generate the KrakenD configuration: ${error instanceof Error ? error.message : String(error)}`);
   }
@@ -238,9 +178,10 @@ export function planGatewayConfig(desired: Pick<DesiredResource<GatewayConfigSpe
 /** The key of the configuration a resolved-enough resource wants, or undefined when it cannot be known yet. */
 function wantedConfig(desired: DesiredResource<GatewayConfigSpec>, ctx: ReconcileContext): RenderedGatewayConfig | undefined {
   const { spec, missing } = resolveRefs(desired.spec, ctx.outputsOf);
-  if (missing.length > 0 || typeof spec.nlbDnsName !== 'string') return undefined;
+  const hosts = knownNlbHosts(spec);
+  if (missing.length > 0 || !hosts) return undefined;
   try {
-    return renderGatewayConfig(spec, spec.nlbDnsName, { validate: false });
+    return renderGatewayConfig(spec, hosts, { validate: false });
   } catch {
     // plan reports why the configuration cannot be generated
     return undefined;

@@ -1,8 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Ajv2019 from 'ajv/dist/2019.js';
-import type { AnySchemaObject, ValidateFunction } from 'ajv/dist/2019.js';
+import validateKrakendSchema, { type KrakendSchemaValidateFunction } from './krakend-validator.generated.js';
+
+export type { KrakendSchemaValidateFunction };
 
 /** The `$schema` every generated configuration declares; the shipped copy is this version. */
 export const KRAKEND_SCHEMA_URL = 'https://www.krakend.io/schema/v2.13/krakend.json';
@@ -10,11 +11,10 @@ export const KRAKEND_SCHEMA_FILE = 'krakend-schema-v2.13.json';
 
 const SOURCE_FOLDER = join('reconcilers', 'gateway-config');
 
-let cachedValidator: ValidateFunction | undefined;
-
 /**
- * Where the shipped schema copy lives. Next to this module when run from source; from
- * `dist/` tsc does not copy JSON, so fall back to the source folder of the package root.
+ * Where the shipped schema copy lives (scripts/generate-schema.ts compiles it). Next to this
+ * module when run from source; from `dist/` tsc does not copy JSON, so fall back to the source
+ * folder of the package root.
  */
 export function krakendSchemaPath(): string {
   const moduleFolder = dirname(fileURLToPath(import.meta.url));
@@ -33,17 +33,12 @@ function findPackageRoot(from: string): string | undefined {
   }
 }
 
-/** The official KrakenD schema, compiled on first use (about half a second) and then reused. */
-export function krakendSchemaValidator(): ValidateFunction {
-  cachedValidator ??= compileKrakendSchema();
-  return cachedValidator;
-}
-
-function compileKrakendSchema(): ValidateFunction {
-  const schema = JSON.parse(readFileSync(krakendSchemaPath(), 'utf8')) as AnySchemaObject;
-  // ajv is CommonJS: under NodeNext the default import is `module.exports`, whose `default` is the class.
-  const Ajv = Ajv2019.default;
-  // The schema uses formats and keywords Ajv's strict mode rejects, and patterns written for Go's regexp.
-  const ajv = new Ajv({ strict: false, unicodeRegExp: false, allErrors: true });
-  return ajv.compile(schema);
+/**
+ * The official KrakenD schema's validator, compiled at build time: Ajv standalone code generated
+ * by `npm run generate:schema` into krakend-validator.generated.js (committed; a unit test fails
+ * while it is stale). Loading it takes tens of milliseconds, compiling the schema took most of a
+ * second and kept Ajv and the parsed schema in memory.
+ */
+export function krakendSchemaValidator(): KrakendSchemaValidateFunction {
+  return validateKrakendSchema;
 }

@@ -11,6 +11,8 @@ import {
   type LiveLoadBalancer,
 } from '../../src/aws/elbv2.js';
 import { type Outputs } from '../../desired-state/graph.js';
+import { environmentNames } from '../../desired-state/naming.js';
+import { NLBS_PER_REGION_QUOTA } from '../../desired-state/placement.js';
 import { failed, ready, type Observation, type OwnedResource, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
 import { diffFields, updatePlan } from '../shared/plan.js';
 import { elbv2Tags, elbv2TagsOf, readElbv2Tags, recordElbv2SpecHash } from '../shared/elbv2-tags.js';
@@ -129,11 +131,18 @@ export const loadBalancerReconciler: ResourceReconciler<LoadBalancerSpec, Observ
   recordSpecHash: (_desired, outputs, hash, ctx) => recordElbv2SpecHash(outputs, hash, ctx),
 
   /** Destroy only: the environment's load balancers (a fixed set: prune never removes one), by the names the graph gives. */
+  /**
+   * Destroy: every load balancer of the environment. Prune: the internal NLBs after the first
+   * that no Service sits behind any more (placement.ts); the ALBs and the first NLB always stay.
+   */
   async inventory(ctx, scope = 'undesired') {
     const out = new Map<string, OwnedResource<ObservedLoadBalancer>>();
-    if (scope !== 'all') return out;
-    const names = ctx.graph.filter((r) => r.type === 'load-balancer').map((r) => (r.spec as LoadBalancerSpec).name);
-    const live = names.length === 0 ? [] : await describeLoadBalancersByName(ctx.aws.elbv2, names);
+    const desired = ctx.graph.filter((r) => r.type === 'load-balancer').map((r) => (r.spec as LoadBalancerSpec).name);
+    const names = new Set(scope === 'all' ? desired : []);
+    // The cluster name plays no part in NLB names.
+    const environment = environmentNames(ctx.environment, ctx.environment);
+    for (let index = 1; index < NLBS_PER_REGION_QUOTA; index += 1) names.add(environment.internalNlbAt(index));
+    const live = names.size === 0 ? [] : await describeLoadBalancersByName(ctx.aws.elbv2, [...names]);
     const tags = await elbv2TagsOf(live.map((lb) => lb.arn), ctx);
     for (const lb of live) {
       const owned = ownedResource('load-balancer', lb.name, lb.name, { ...lb, crossZone: undefined }, tags.get(lb.arn)?.tags ?? {});

@@ -3,7 +3,8 @@ import { createLogGroup, deleteLogGroup, describeLogGroups, listLogGroupTags, se
 import { confirmOwned, ownedResource } from '../shared/inventory.js';
 import { resourceId, SPEC_HASH_TAG } from '../../desired-state/graph.js';
 import { cycleRead, ready, type CycleRead, type Observation, type OwnedResource, type ReconcileContext, type ResourceReconciler } from '../../src/engine/types.js';
-import { TagCache } from '../shared/tag-cache.js';
+import type { TagMap } from '../../src/aws/tags.js';
+import { environmentTagsIfPays, TagCache } from '../shared/tag-cache.js';
 import { updatePlan } from '../shared/plan.js';
 
 /** The longest prefix shared by all names: one paginated listing finds every desired group. */
@@ -18,10 +19,44 @@ export function commonPrefix(names: readonly string[]): string {
  * DescribeLogGroups returns no tags, so reading them costs one call per group. A log group's ARN
  * and creation time identify it for life (a re-created group has another creation time), so its
  * tags are cached by both: a steady-state cycle makes no tag call, and the engine confirms
- * ownership afresh before any write.
+ * ownership afresh before any write. A cold process takes them from the environment's bulk read.
  */
 const logGroupTags = new TagCache('logs');
 const tagKey = (group: Pick<LiveLogGroup, 'arn' | 'creationTime'>): string => `${group.arn}@${group.creationTime}`;
+
+/**
+ * Tags of the listed groups: cached, else from the bulk read where it pays, else one
+ * ListTagsForResource each. `absentIsUnowned` (prune's inventory): a group the bulk read does not
+ * return carries no ownership tag of this environment, and is not read again.
+ */
+async function tagsOfGroups(groups: readonly LiveLogGroup[], ctx: ReconcileContext, absentIsUnowned: boolean): Promise<Map<LiveLogGroup, { tags: TagMap; fromCache: boolean }>> {
+  const out = new Map<LiveLogGroup, { tags: TagMap; fromCache: boolean }>();
+  const unknown: LiveLogGroup[] = [];
+  for (const group of groups) {
+    const cached = logGroupTags.get(ctx.cache, tagKey(group));
+    if (cached) out.set(group, { tags: cached, fromCache: true });
+    else unknown.push(group);
+  }
+  const bulk = unknown.length > 0 ? await environmentTagsIfPays(ctx, unknown.length) : undefined;
+  await Promise.all(
+    unknown.map(async (group) => {
+      const fromBulk = bulk?.get(group.arn);
+      if (fromBulk) {
+        logGroupTags.set(ctx.cache, tagKey(group), fromBulk);
+        out.set(group, { tags: fromBulk, fromCache: true });
+        return;
+      }
+      if (bulk && absentIsUnowned) {
+        out.set(group, { tags: {}, fromCache: false });
+        return;
+      }
+      const tags = await listLogGroupTags(ctx.aws.logs, group.arn);
+      logGroupTags.set(ctx.cache, tagKey(group), tags);
+      out.set(group, { tags, fromCache: false });
+    }),
+  );
+  return out;
+}
 
 /**
  * The log groups under a prefix, read once per cycle: observe lists under the desired names'
@@ -47,16 +82,11 @@ export const logGroupReconciler: ResourceReconciler<LogGroupSpec, LiveLogGroup, 
     if (desired.length === 0) return out;
     const wanted = new Set(desired.map((d) => d.spec.logGroupName));
     const live = (await ctx.read(logGroupsUnder(commonPrefix([...wanted])))).filter((g) => wanted.has(g.name));
-    await Promise.all(
-      live.map(async (group) => {
-        const d = desired.find((x) => x.spec.logGroupName === group.name);
-        if (!d) return;
-        const cached = logGroupTags.get(ctx.cache, tagKey(group));
-        const tags = cached ?? (await listLogGroupTags(ctx.aws.logs, group.arn));
-        if (!cached) logGroupTags.set(ctx.cache, tagKey(group), tags);
-        out.set(d.id, { live: group, tags, tagsFromCache: cached !== undefined });
-      }),
-    );
+    const byName = new Map(desired.map((d) => [d.spec.logGroupName, d]));
+    for (const [group, { tags, fromCache }] of await tagsOfGroups(live, ctx, false)) {
+      const d = byName.get(group.name);
+      if (d) out.set(d.id, { live: group, tags, tagsFromCache: fromCache });
+    }
     return out;
   },
 
@@ -91,12 +121,9 @@ export const logGroupReconciler: ResourceReconciler<LogGroupSpec, LiveLogGroup, 
   async inventory(ctx, scope = 'undesired') {
     const out = new Map<string, OwnedResource<LiveLogGroup>>();
     const desired = new Set(ctx.graph.map((r) => r.id));
-    for (const group of await ctx.read(logGroupsUnder(`/ecs/${ctx.environment}/`))) {
-      // Prune: the groups the graph has were observed this cycle.
-      if (scope !== 'all' && desired.has(resourceId('log-group', group.name))) continue;
-      const cached = logGroupTags.get(ctx.cache, tagKey(group));
-      const tags = cached ?? (await listLogGroupTags(ctx.aws.logs, group.arn));
-      if (!cached) logGroupTags.set(ctx.cache, tagKey(group), tags);
+    // Prune: the groups the graph has were observed this cycle.
+    const groups = (await ctx.read(logGroupsUnder(`/ecs/${ctx.environment}/`))).filter((group) => scope === 'all' || !desired.has(resourceId('log-group', group.name)));
+    for (const [group, { tags }] of await tagsOfGroups(groups, ctx, true)) {
       const owned = ownedResource('log-group', group.name, group.name, group, tags);
       out.set(owned.id, owned);
     }

@@ -1,13 +1,14 @@
 import type { ContainerDefinition, RegisterTaskDefinitionCommandInput, Volume } from '@aws-sdk/client-ecs';
-import { resolved } from '../../desired-state/graph.js';
+import { resolved, SPEC_HASH_TAG } from '../../desired-state/graph.js';
 import type { TaskDefinitionSpec } from '../../desired-state/resources.js';
 import { registerTaskDefinition } from '../../src/aws/ecs.js';
 import { toLowerKeyValueTags, type TagMap } from '../../src/aws/tags.js';
 import { conflictMessage, isOwned } from '../../src/engine/ownership.js';
-import { ready, type FieldDiff, type Observation, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
+import { ready, type FieldDiff, type ImmutableCache, type Observation, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
 import { maskSensitive } from '../../src/log/logger.js';
 import { describeTaskOnce, liveEcsServices, normalizeTask, rememberTask, SERVICE_TASK_DEFINITION_TAG, SERVICE_TASK_HASH_TAG, type NormalizedTask, type LiveTask as SharedLiveTask } from '../shared/ecs.js';
 import { sameValue } from '../shared/plan.js';
+import { deleteFamily, inventoryFamilies, type OwnedFamily } from './prune.js';
 
 /** A task definition family as observed: its latest revision (or the one the service records) and whose it is. */
 export type LiveTask = SharedLiveTask & { familyOwned: boolean };
@@ -91,7 +92,37 @@ export function diffTasks(desired: NormalizedTask, live: NormalizedTask): FieldD
   return out;
 }
 
-export const taskDefinitionReconciler: ResourceReconciler<TaskDefinitionSpec, LiveTask, { kind: 'register' }> = {
+/**
+ * The revision converge registered (or found) for a spec hash, per family, for the process: a
+ * revision never changes, so once one is known for today's hash nothing needs reading again, also
+ * while the ECS service that would record it is missing or blocked. Forgotten when prune or destroy
+ * deregisters the family.
+ */
+const familyKey = (family: string): string => `task-definition-family:${family}`;
+
+export function knownRevision(cache: ImmutableCache, family: string, hash: string): SharedLiveTask | undefined {
+  return cache.get<Record<string, SharedLiveTask>>(familyKey(family))?.[hash];
+}
+
+export function rememberRevision(cache: ImmutableCache, family: string, task: SharedLiveTask): void {
+  if (task.specHash === undefined) return;
+  cache.set(familyKey(family), { ...cache.get<Record<string, SharedLiveTask>>(familyKey(family)), [task.specHash]: task });
+}
+
+export function forgetFamily(cache: ImmutableCache, family: string): void {
+  cache.delete(familyKey(family));
+  cache.delete(absentKey(family));
+}
+
+/**
+ * A family found without any ACTIVE revision is not described again for this long: a daemon whose
+ * task definition waits on a failed dependency (and so is never registered) makes no call for it
+ * every cycle. Registering it ends the wait at once.
+ */
+export const ABSENT_FAMILY_RECHECK_MS = 10 * 60_000;
+const absentKey = (family: string): string => `task-definition-absent:${family}`;
+
+export const taskDefinitionReconciler: ResourceReconciler<TaskDefinitionSpec, LiveTask, { kind: 'register' }, OwnedFamily> = {
   type: 'task-definition',
   // Registering a revision never changes another: what matters is whose family it is, told by the
   // ECS service converge owns that runs it, else by the family's latest revision's tags.
@@ -106,16 +137,33 @@ export const taskDefinitionReconciler: ResourceReconciler<TaskDefinitionSpec, Li
         const taggedArn = service?.tagMap[SERVICE_TASK_DEFINITION_TAG];
         const taggedHash = service?.tagMap[SERVICE_TASK_HASH_TAG];
         const serviceOwned = service !== undefined && isOwned(service.tagMap, ctx.environment);
+        const hash = ctx.desiredHashOf(d);
         // Steady state: converge already registered a revision for today's spec and recorded it on the
         // service; revisions are immutable, so nothing needs reading. (If the service now runs another
         // revision, that is the service's drift, reported by the service reconciler.)
-        if (serviceOwned && taggedArn && taggedHash && taggedHash === ctx.desiredHashOf(d)) {
+        if (serviceOwned && taggedArn && taggedHash && taggedHash === hash) {
           out.set(d.id, { live: { arn: taggedArn, specHash: taggedHash, tags: {}, familyOwned: true } });
           return;
         }
+        // A revision this process registered or read for today's spec: no call, also while the
+        // service is missing or waits on a dependency.
+        const known = hash === undefined ? undefined : knownRevision(ctx.cache, d.spec.family, hash);
+        if (known) {
+          out.set(d.id, { live: { ...known, familyOwned: true } });
+          return;
+        }
+        const absentSince = ctx.cache.get<number>(absentKey(d.spec.family));
+        if (absentSince !== undefined && Date.now() - absentSince < ABSENT_FAMILY_RECHECK_MS) return;
         const latest = await describeTaskOnce(ctx, d.spec.family);
+        if (!latest) {
+          ctx.cache.set(absentKey(d.spec.family), Date.now());
+          return;
+        }
+        ctx.cache.delete(absentKey(d.spec.family));
         // A revision somebody registered into converge's family does not make the family theirs.
-        if (latest) out.set(d.id, { live: { ...latest, familyOwned: serviceOwned || isOwned(latest.tags, ctx.environment) } });
+        const familyOwned = serviceOwned || isOwned(latest.tags, ctx.environment);
+        if (isOwned(latest.tags, ctx.environment)) rememberRevision(ctx.cache, d.spec.family, latest);
+        out.set(d.id, { live: { ...latest, familyOwned } });
       }),
     );
     return out;
@@ -136,7 +184,19 @@ export const taskDefinitionReconciler: ResourceReconciler<TaskDefinitionSpec, Li
   async apply(desired, _change, ctx) {
     const td = await registerTaskDefinition(ctx.aws.ecs, buildRegisterInput(desired.spec, ctx.tags));
     const arn = td.taskDefinitionArn ?? '';
-    rememberTask(ctx, { arn, specHash: ctx.desiredHash, normalized: normalizeTask(td), tags: ctx.tags });
+    const task: SharedLiveTask = { arn, specHash: ctx.desiredHash, normalized: normalizeTask(td), tags: { ...ctx.tags, [SPEC_HASH_TAG]: ctx.desiredHash } };
+    rememberTask(ctx, task);
+    rememberRevision(ctx.cache, desired.spec.family, task);
+    ctx.cache.delete(absentKey(desired.spec.family));
     return { arn, specHash: ctx.desiredHash, revision: td.revision };
+  },
+
+  /** The environment's families (`<env>-...`) with an ACTIVE revision, whose revisions say this environment. */
+  inventory: (ctx, scope) => inventoryFamilies(ctx, scope),
+
+  /** Deregisters every ACTIVE revision of the family that carries this environment's tag, then deletes them. */
+  async delete(owned, ctx) {
+    await deleteFamily(owned, ctx);
+    forgetFamily(ctx.cache, owned.live.family);
   },
 };

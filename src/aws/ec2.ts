@@ -59,19 +59,29 @@ function toPermission(rule: IngressRule): IpPermission {
   };
 }
 
-/** All groups of a VPC with the given names, owned or not, in one call. */
+/**
+ * EC2 takes at most 200 filter values in one Describe call (FilterLimitExceeded): the VPC id and
+ * 199 names per call.
+ */
+const NAMES_PER_DESCRIBE = 199;
+
+/** All groups of a VPC with the given names, owned or not: one call per 199 names. */
 export async function describeSecurityGroupsByName(ec2: EC2Client, vpcId: string, names: readonly string[]): Promise<LiveSecurityGroup[]> {
   const out: LiveSecurityGroup[] = [];
-  let nextToken: string | undefined;
-  do {
-    const res = await ec2.send(
-      new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }, { Name: 'group-name', Values: [...names] }], NextToken: nextToken, MaxResults: 1000 }),
-    );
-    for (const g of res.SecurityGroups ?? []) {
-      out.push({ groupId: g.GroupId ?? '', groupName: g.GroupName ?? '', vpcId: g.VpcId ?? '', tags: fromKeyValueTags(g.Tags), ingress: flattenPermissions(g.IpPermissions) });
-    }
-    nextToken = res.NextToken;
-  } while (nextToken);
+  const unique = [...new Set(names)];
+  for (let start = 0; start < unique.length; start += NAMES_PER_DESCRIBE) {
+    const batch = unique.slice(start, start + NAMES_PER_DESCRIBE);
+    let nextToken: string | undefined;
+    do {
+      const res = await ec2.send(
+        new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }, { Name: 'group-name', Values: batch }], NextToken: nextToken, MaxResults: 1000 }),
+      );
+      for (const g of res.SecurityGroups ?? []) {
+        out.push({ groupId: g.GroupId ?? '', groupName: g.GroupName ?? '', vpcId: g.VpcId ?? '', tags: fromKeyValueTags(g.Tags), ingress: flattenPermissions(g.IpPermissions) });
+      }
+      nextToken = res.NextToken;
+    } while (nextToken);
+  }
   return out;
 }
 

@@ -3,8 +3,12 @@ import {
   CreateServiceCommand,
   DeleteClusterCommand,
   DeleteServiceCommand,
+  DeleteTaskDefinitionsCommand,
+  DeregisterTaskDefinitionCommand,
   DescribeClustersCommand,
   ListServicesCommand,
+  ListTaskDefinitionFamiliesCommand,
+  ListTaskDefinitionsCommand,
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
   PutClusterCapacityProvidersCommand,
@@ -157,4 +161,56 @@ export async function deleteCluster(ecs: ECSClient, name: string): Promise<void>
     if (isNotFound(error)) return;
     throw error;
   }
+}
+
+/** ListTaskDefinitionFamilies and ListTaskDefinitions answer at most 100 a page. */
+const TASK_DEFINITION_PAGE = 100;
+/** DeleteTaskDefinitions takes at most 10 revisions a call. */
+export const DELETE_TASK_DEFINITIONS_BATCH = 10;
+
+/** Families whose name starts with `prefix` and that have an ACTIVE revision, 100 a page. */
+export async function listActiveTaskDefinitionFamilies(ecs: ECSClient, prefix: string): Promise<string[]> {
+  const out: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    const res = await ecs.send(new ListTaskDefinitionFamiliesCommand({ familyPrefix: prefix, status: 'ACTIVE', maxResults: TASK_DEFINITION_PAGE, nextToken }));
+    out.push(...(res.families ?? []));
+    nextToken = res.nextToken;
+  } while (nextToken);
+  return out;
+}
+
+/** ARNs of a family's revisions in one status (`familyPrefix` names the whole family), 100 a page. */
+export async function listTaskDefinitionArns(ecs: ECSClient, family: string, status: 'ACTIVE' | 'INACTIVE' = 'ACTIVE'): Promise<string[]> {
+  const out: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    const res = await ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: family, status, maxResults: TASK_DEFINITION_PAGE, nextToken }));
+    out.push(...(res.taskDefinitionArns ?? []));
+    nextToken = res.nextToken;
+  } while (nextToken);
+  return out;
+}
+
+/** Marks a revision INACTIVE; one that does not exist any more is not an error. */
+export async function deregisterTaskDefinition(ecs: ECSClient, arn: string): Promise<void> {
+  try {
+    await ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: arn }));
+  } catch (error) {
+    if (isNotFound(error) || isMissingTaskDefinition(error)) return;
+    throw error;
+  }
+}
+
+/**
+ * Deletes INACTIVE revisions, 10 a call. ECS answers per revision: the ones it refused come back
+ * with their reason (a revision still ACTIVE, one that does not exist).
+ */
+export async function deleteTaskDefinitions(ecs: ECSClient, arns: readonly string[]): Promise<{ arn: string; reason: string }[]> {
+  const failures: { arn: string; reason: string }[] = [];
+  for (const batch of chunk(arns, DELETE_TASK_DEFINITIONS_BATCH)) {
+    const res = await ecs.send(new DeleteTaskDefinitionsCommand({ taskDefinitions: batch }));
+    for (const f of res.failures ?? []) failures.push({ arn: f.arn ?? '', reason: f.reason ?? f.detail ?? 'refused' });
+  }
+  return failures;
 }

@@ -187,8 +187,11 @@ export function toLiveListener(listener: Listener): LiveListener {
   };
 }
 
+/** Pages (400 each) of a listing of every target group at the default quota of 3,000 per Region. */
+const LIST_ALL_PAGES_AT_QUOTA = 8;
+
 /**
- * Describes by name in batches. AWS fails a whole batch when one name is missing, so in a cycle
+ * Describes by name in batches (20 names a call); past eight batches, lists them all (400 a page). AWS fails a whole batch when one name is missing, so in a cycle
  * that is about to create something the account's resources of the type are listed instead,
  * once (400 a page: one page for most accounts, at most eight at the target group quota).
  */
@@ -206,9 +209,15 @@ async function describeByNames<T extends { name: string }>(
     } while (marker);
     return out;
   };
+  const batches = chunk([...new Set(names)], NAMES_PER_CALL);
+  // More batches than the listing of every one has pages at the quota: list them all at once.
+  if (batches.length > LIST_ALL_PAGES_AT_QUOTA) {
+    const wanted = new Set(names);
+    return (await all(undefined)).filter((item) => wanted.has(item.name));
+  }
   let everything: Promise<T[]> | undefined;
   const out: T[] = [];
-  for (const batch of chunk([...new Set(names)], NAMES_PER_CALL)) {
+  for (const batch of batches) {
     try {
       out.push(...(await all(batch)));
     } catch (error) {

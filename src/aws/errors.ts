@@ -123,6 +123,8 @@ export function classifyAwsError(error: unknown): ErrorClass {
   if (TRANSIENT.has(name) || isNetworkError(error)) return 'transient';
   if (NOT_READY.has(name)) return 'not-ready';
   if (CONFLICT.has(name)) return 'conflict';
+  // A full quota frees up when something is deleted (often later in the same cycle) or raised: tried again with backoff.
+  if (isQuotaError(name)) return 'not-ready';
   const status = httpStatusOf(error);
   if (status === 404) return 'not-found';
   if (status !== undefined && (status >= 500 || status === 429)) return 'transient';
@@ -149,5 +151,26 @@ export function describeAwsError(error: unknown): string {
   const e = asAwsError(error);
   const name = awsErrorName(error);
   const message = e.message ?? String(error);
-  return message.startsWith(name) ? message : `${name}: ${message}`;
+  const described = message.startsWith(name) ? message : `${name}: ${message}`;
+  const quota = quotaOf(name);
+  if (!quota) return described;
+  return quota.includes('not adjustable') ? `${described} (AWS quota "${quota}" reached)` : `${described} (AWS quota "${quota}" reached: raise it in Service Quotas)`;
 }
+
+/**
+ * Errors that mean an account quota is full, by name (without the SDK's `Exception` suffix), and
+ * the quota's name in Service Quotas, so that the person reading the failure knows what to raise.
+ */
+const quotaOf = (name: string): string | undefined => QUOTA_ERRORS[name.replace(/Exception$/, '')];
+const isQuotaError = (name: string): boolean => quotaOf(name) !== undefined;
+
+const QUOTA_ERRORS: Readonly<Record<string, string>> = {
+  TooManyListeners: 'Listeners per load balancer: 50, for an NLB not adjustable',
+  TooManyLoadBalancers: 'Application/Network Load Balancers per Region',
+  TooManyTargetGroups: 'Target Groups per Region',
+  TooManyRules: 'Rules per Application Load Balancer',
+  RulesPerSecurityGroupLimitExceeded: 'Inbound or outbound rules per security group',
+  SecurityGroupLimitExceeded: 'VPC security groups per Region',
+  DeploymentGroupLimitExceeded: 'Deployment groups associated with a single application',
+  ApplicationLimitExceeded: 'Applications associated per account per region',
+};

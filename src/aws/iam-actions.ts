@@ -24,7 +24,7 @@
 import type { DesiredRecordSet } from './route53.js';
 
 /** Service names as the call counter records them (`ECS:DescribeServices`, see clients.ts). */
-export type AwsService = 'ECS' | 'ELBv2' | 'EC2' | 'Logs' | 'ACM' | 'Route53' | 'CodeDeploy' | 'S3' | 'ApplicationAutoScaling' | 'SNS' | 'SecretsManager';
+export type AwsService = 'ECS' | 'ELBv2' | 'EC2' | 'Logs' | 'ACM' | 'Route53' | 'CodeDeploy' | 'S3' | 'ApplicationAutoScaling' | 'SNS' | 'SecretsManager' | 'ECR' | 'SSM' | 'IAM' | 'Tagging';
 
 export interface AwsServiceInfo {
   /** The SDK package whose commands the adapters send. */
@@ -45,6 +45,10 @@ export const AWS_SERVICES: Readonly<Record<AwsService, AwsServiceInfo>> = {
   SNS: { sdkPackage: '@aws-sdk/client-sns', iamPrefix: 'sns' },
   SecretsManager: { sdkPackage: '@aws-sdk/client-secrets-manager', iamPrefix: 'secretsmanager' },
   ApplicationAutoScaling: { sdkPackage: '@aws-sdk/client-application-auto-scaling', iamPrefix: 'application-autoscaling' },
+  ECR: { sdkPackage: '@aws-sdk/client-ecr', iamPrefix: 'ecr' },
+  SSM: { sdkPackage: '@aws-sdk/client-ssm', iamPrefix: 'ssm' },
+  IAM: { sdkPackage: '@aws-sdk/client-iam', iamPrefix: 'iam' },
+  Tagging: { sdkPackage: '@aws-sdk/client-resource-groups-tagging-api', iamPrefix: 'tag' },
 };
 
 /**
@@ -94,6 +98,11 @@ export type TargetId =
   | 's3-status'
   | 'sns-topics'
   | 'secretsmanager-webhook-secrets'
+  | 'secretsmanager-workload-secrets'
+  | 'ecr-repositories'
+  | 'ssm-any'
+  | 'iam-read-roles'
+  | 'tagging-any'
   | 'aas-any'
   | 'aas-scalable-targets'
   | 'cloudwatch-target-tracking-alarms'
@@ -185,6 +194,13 @@ export const IAM_OPERATIONS: readonly OperationPermissions[] = [
   op('ECS', 'TagResource', [grant('ecs:TagResource', 'ecs-cluster'), grant('ecs:TagResource', 'ecs-services')]),
   op('ECS', 'UpdateClusterSettings', [grant('ecs:UpdateClusterSettings', 'ecs-cluster')]),
   op('ECS', 'UpdateService', [grant('ecs:UpdateService', 'ecs-services')]),
+  // Prune and destroy of task definitions: the listings have no resource type; the writes are scoped to
+  // the environment's families like RegisterTaskDefinition, and converge reads each revision's ownership
+  // tag before it deregisters it.
+  op('ECS', 'ListTaskDefinitionFamilies', [grant('ecs:ListTaskDefinitionFamilies', 'ecs-any')]),
+  op('ECS', 'ListTaskDefinitions', [grant('ecs:ListTaskDefinitions', 'ecs-any')]),
+  op('ECS', 'DeregisterTaskDefinition', [grant('ecs:DeregisterTaskDefinition', 'ecs-task-definitions')]),
+  op('ECS', 'DeleteTaskDefinitions', [grant('ecs:DeleteTaskDefinitions', 'ecs-task-definitions')]),
 
   // elbv2.ts
   op('ELBv2', 'AddTags', [
@@ -315,6 +331,19 @@ export const IAM_OPERATIONS: readonly OperationPermissions[] = [
   op('SNS', 'Publish', [grant('sns:Publish', 'sns-topics')]),
   op('SecretsManager', 'GetSecretValue', [grant('secretsmanager:GetSecretValue', 'secretsmanager-webhook-secrets')]),
 
+  // Preflight (src/preflight/), reads of metadata only, before a workload's revision is registered or deployed:
+  // ecr.ts, ssm.ts, secret-metadata.ts, iam.ts, route-tables.ts (acm-names.ts sends DescribeCertificate, listed above).
+  op('ECR', 'DescribeImages', [grant('ecr:DescribeImages', 'ecr-repositories')]),
+  // SAR: no resource type for ssm:DescribeParameters. It answers names and metadata, never a value (GetParameters would).
+  op('SSM', 'DescribeParameters', [grant('ssm:DescribeParameters', 'ssm-any')]),
+  op('SecretsManager', 'DescribeSecret', [grant('secretsmanager:DescribeSecret', 'secretsmanager-workload-secrets')]),
+  op('IAM', 'GetRole', [grant('iam:GetRole', 'iam-read-roles')]),
+  op('EC2', 'DescribeRouteTables', [grant('ec2:DescribeRouteTables', 'ec2-any')]),
+  op('EC2', 'DescribeVpcEndpoints', [grant('ec2:DescribeVpcEndpoints', 'ec2-any')]),
+
+  // tagging.ts: the environment's tags in bulk. SAR: no resource type for tag:GetResources.
+  op('Tagging', 'GetResources', [grant('tag:GetResources', 'tagging-any')]),
+
   // application-autoscaling.ts
   op('ApplicationAutoScaling', 'DeleteScalingPolicy', [
     grant('application-autoscaling:DeleteScalingPolicy', 'aas-scalable-targets'),
@@ -354,7 +383,7 @@ export function permissionsOf(key: string): OperationPermissions | undefined {
  * Route 53 record sets converge writes: the only change action (`toUpsert`) and record types
  * (`DesiredRecordSet`). ChangeResourceRecordSets is conditioned on them.
  */
-export const ROUTE53_CHANGE_ACTIONS = ['UPSERT'] as const;
+export const ROUTE53_CHANGE_ACTIONS = ['UPSERT', 'DELETE'] as const;
 export const ROUTE53_RECORD_TYPES = ['A', 'CNAME', 'TXT'] as const;
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 // Fails to compile when route53.ts writes a record type the policy does not allow (or no longer writes one it allows).
@@ -405,6 +434,10 @@ export interface PolicyScope {
   /** Role ARNs (or patterns) passed to ECS tasks (execution and task roles) and to CodeDeploy. */
   ecsTaskRoles: string[];
   codeDeployRoles: string[];
+  /** Preflight: ECR repository ARNs (or patterns) whose images are checked; undefined: every repository in the region. */
+  ecrRepositories?: string[];
+  /** Preflight: Secrets Manager secrets the workloads name (their metadata is read); undefined: every secret in the region. */
+  workloadSecrets?: string[];
 }
 
 export type PolicyCondition = Record<string, Record<string, string | string[]>>;
@@ -535,6 +568,12 @@ const TARGETS: Readonly<Record<TargetId, Target>> = {
   's3-status': { sid: 'S3StatusDocument', resources: (s) => unique(s.statusObjects).map((object) => `arn:${s.partition}:s3:::${object}`) },
   'sns-topics': { sid: 'SnsPublishNotifications', resources: (s) => unique(s.snsTopics) },
   'secretsmanager-webhook-secrets': { sid: 'SecretsManagerWebhookSecret', resources: (s) => unique(s.webhookSecrets) },
+  // Preflight reads metadata only (DescribeSecret, DescribeImages): never a secret's value, never an image's layers.
+  'secretsmanager-workload-secrets': { sid: 'SecretsManagerDescribeWorkloadSecrets', resources: (s) => unique(s.workloadSecrets ?? [arn(s, 'secretsmanager', 'secret:*')]) },
+  'ecr-repositories': { sid: 'EcrDescribeImages', resources: (s) => unique(s.ecrRepositories ?? [arn(s, 'ecr', 'repository/*')]) },
+  'ssm-any': { sid: 'SsmDescribeParameters', resources: ANY },
+
+  'tagging-any': { sid: 'TaggingReadEnvironmentTags', resources: ANY },
 
   'aas-any': { sid: 'AutoScalingDescribe', resources: ANY },
   // Scalable target ARNs end in a random id: converge checks its ownership tag before every write.
@@ -545,6 +584,8 @@ const TARGETS: Readonly<Record<TargetId, Target>> = {
     resources: (s) => [arn(s, 'cloudwatch', `alarm:TargetTracking-service/${s.cluster}/*`)],
   },
 
+  // Preflight: the roles the Environment names exist and trust ecs-tasks.amazonaws.com or codedeploy.amazonaws.com.
+  'iam-read-roles': { sid: 'IamReadWorkloadRoles', resources: (s) => unique([...s.ecsTaskRoles, ...s.codeDeployRoles]) },
   'iam-pass-task-roles': {
     sid: 'IamPassRolesToEcsTasks',
     resources: (s) => unique(s.ecsTaskRoles),

@@ -116,3 +116,40 @@ export async function upsertRecordSets(route53: Route53Client, zoneId: string, r
   if (records.length === 0) return;
   await changeRecordSets(route53, zoneId, records.map(toUpsert), comment, retry);
 }
+
+/** A DELETE of a record set exactly as listed (Route 53 deletes only a record set that matches it in every value). */
+export function toDelete(record: LiveRecordSet): Change {
+  return {
+    Action: 'DELETE',
+    ResourceRecordSet: {
+      Name: record.name,
+      Type: record.type as RRType,
+      ...(record.setIdentifier === undefined ? {} : { SetIdentifier: record.setIdentifier }),
+      ...(record.alias
+        ? { AliasTarget: { DNSName: record.alias.dnsName, HostedZoneId: record.alias.hostedZoneId, EvaluateTargetHealth: record.alias.evaluateTargetHealth } }
+        : { TTL: record.ttl, ResourceRecords: record.values.map((Value) => ({ Value })) }),
+    },
+  };
+}
+
+/**
+ * Deletes groups of record sets of one zone (a record and its owner record), as few
+ * ChangeResourceRecordSets as CHANGES_PER_BATCH allows: a group is never split across two calls,
+ * so each group goes or stays as a whole (a batch is a transaction). Every DELETE names the
+ * record set as listed: one changed since then makes Route 53 refuse the batch (InvalidChangeBatch).
+ */
+export async function deleteRecordSetGroups(route53: Route53Client, zoneId: string, groups: readonly (readonly LiveRecordSet[])[], comment: string, retry: RetryOptions = DEFAULT_ROUTE53_RETRY): Promise<void> {
+  const batches: Change[][] = [];
+  let current: Change[] = [];
+  for (const group of groups) {
+    const changes = group.map(toDelete);
+    if (current.length > 0 && current.length + changes.length > CHANGES_PER_BATCH) {
+      batches.push(current);
+      current = [];
+    }
+    current.push(...changes);
+  }
+  if (current.length > 0) batches.push(current);
+  // Each batch alone: changeRecordSets would split a batch past CHANGES_PER_BATCH, which only a group larger than that reaches.
+  for (const batch of batches) await changeRecordSets(route53, zoneId, batch, comment, retry);
+}

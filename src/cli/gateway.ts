@@ -1,13 +1,14 @@
 import { parseArgs } from 'node:util';
 import { InvalidDesiredStateError, formatIssues } from '../../desired-state/errors.js';
 import { gatewayConfigInput } from '../../desired-state/expand.js';
-import { environmentNames } from '../../desired-state/naming.js';
+import { environmentNames, type EnvironmentNames } from '../../desired-state/naming.js';
+import { NLB_LISTENER_QUOTA, nlbIndices, placeServices, type NlbPlacement } from '../../desired-state/placement.js';
+import type { NlbHosts } from '../../reconcilers/gateway-config/generate.js';
 import { parseDesiredState } from '../../desired-state/parse.js';
 import { openSource } from '../source/source.js';
 import type { DesiredState } from '../../desired-state/types.js';
-import { describeInvalidGatewayConfig, renderGatewayConfig } from '../../reconcilers/gateway-config/index.js';
+import { describeInvalidGatewayConfig, renderGatewayConfig } from '../../reconcilers/gateway-config/render.js';
 import { createAwsClients, destroyAwsClients, type AwsClients } from '../aws/clients.js';
-import { describeLoadBalancersByName } from '../aws/elbv2.js';
 import type { CliIo } from './io.js';
 
 const USAGE = `Usage:
@@ -54,11 +55,11 @@ async function render(args: string[], io: CliIo): Promise<number> {
     destroyAwsClients(aws);
   }
 
-  const nlbDnsName = values['nlb-dns'] ?? (await nlbDnsNameFromAws(state, io));
-  const input = gatewayConfigInput(state);
+  const { placement, hosts } = values['nlb-dns'] !== undefined ? givenNlbHost(state, values['nlb-dns'], io) : await nlbHostsFromAws(state, io);
+  const input = gatewayConfigInput(state, placement);
   let rendered;
   try {
-    rendered = renderGatewayConfig({ bucket: '', prefix: '', input }, nlbDnsName);
+    rendered = renderGatewayConfig({ bucket: '', prefix: '', input }, hosts);
   } catch (error) {
     io.stderr(`converge gateway render: cannot generate the KrakenD configuration: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
@@ -73,38 +74,64 @@ async function render(args: string[], io: CliIo): Promise<number> {
 }
 
 /** A name that is obviously not a real host (RFC 2606 `.invalid`). */
-export function placeholderNlbDnsName(state: DesiredState): string {
+export function placeholderNlbDnsName(state: DesiredState, index = 0): string {
   const env = state.environment;
-  return `${environmentNames(env.name, env.spec.cluster.name).internalNlb}.nlb.invalid`;
+  return `${environmentNames(env.name, env.spec.cluster.name).internalNlbAt(index)}.nlb.invalid`;
 }
 
-/** The internal NLB's DNS name, read-only from AWS; the placeholder (said on stderr) when that fails. */
-async function nlbDnsNameFromAws(state: DesiredState, io: CliIo): Promise<string> {
+interface PlacedHosts {
+  placement: NlbPlacement;
+  hosts: NlbHosts;
+}
+
+/** The DNS names of the NLBs a placement uses, each from `known` or else a placeholder. */
+function hostsFor(state: DesiredState, placement: NlbPlacement, known: (index: number) => string | undefined): NlbHosts {
+  const others = nlbIndices(placement).filter((index) => index > 0);
+  const host = (index: number): string => known(index) ?? placeholderNlbDnsName(state, index);
+  return others.length === 0 ? { nlbDnsName: host(0) } : { nlbDnsName: host(0), otherNlbDnsNames: Object.fromEntries(others.map((index) => [String(index), host(index)])) };
+}
+
+/** `--nlb-dns`: the first NLB's name; Services beyond its 50 listeners get placeholders (said on stderr). */
+function givenNlbHost(state: DesiredState, nlbDnsName: string, io: CliIo): PlacedHosts {
+  const placement = placeServices(state.services);
+  if (nlbIndices(placement).length > 1) io.stderr(`converge gateway render: more than ${NLB_LISTENER_QUOTA} Services sit behind several internal NLBs; --nlb-dns names the first, the others are placeholders\n`);
+  return { placement, hosts: hostsFor(state, placement, (index) => (index === 0 ? nlbDnsName : undefined)) };
+}
+
+/** Where each Service sits and the NLBs' DNS names, read-only from AWS; placeholders (said on stderr) when that fails. */
+async function nlbHostsFromAws(state: DesiredState, io: CliIo): Promise<PlacedHosts> {
   const env = state.environment;
-  const nlbName = environmentNames(env.name, env.spec.cluster.name).internalNlb;
-  const placeholder = placeholderNlbDnsName(state);
-  const fallback = (why: string): string => {
-    io.stderr(`converge gateway render: ${why}; using the placeholder ${placeholder} as backend host (pass --nlb-dns NAME for the real one)\n`);
-    return placeholder;
+  const names = environmentNames(env.name, env.spec.cluster.name);
+  const fallback = (why: string): PlacedHosts => {
+    const placement = placeServices(state.services);
+    io.stderr(`converge gateway render: ${why}; using the placeholder ${placeholderNlbDnsName(state)} as backend host (pass --nlb-dns NAME for the real one)\n`);
+    return { placement, hosts: hostsFor(state, placement, () => undefined) };
   };
   const aws = createAwsClients({ region: env.spec.region, maxAttempts: 1, requestTimeoutMs: LOOKUP_TIMEOUT_MS });
   const timeout = new AbortController();
   const timer = setTimeout(() => timeout.abort(), LOOKUP_TIMEOUT_MS);
   try {
-    const found = await Promise.race([
-      lookupLoadBalancerDnsName(aws, nlbName),
+    return await Promise.race([
+      lookupNlbHosts(aws, state, names, io, fallback),
       new Promise<never>((_, reject) => timeout.signal.addEventListener('abort', () => reject(new Error(`no answer within ${LOOKUP_TIMEOUT_MS / 1000}s`)))),
     ]);
-    return found ?? fallback(`the internal NLB ${nlbName} does not exist in ${env.spec.region} yet`);
   } catch (error) {
-    return fallback(`cannot look up the internal NLB ${nlbName} in ${env.spec.region} (${error instanceof Error ? error.message : String(error)})`);
+    return fallback(`cannot look up the internal NLB ${names.internalNlb} in ${env.spec.region} (${error instanceof Error ? error.message : String(error)})`);
   } finally {
     clearTimeout(timer);
     destroyAwsClients(aws);
   }
 }
 
-async function lookupLoadBalancerDnsName(aws: AwsClients, name: string): Promise<string | undefined> {
-  const found = await describeLoadBalancersByName(aws.elbv2, [name]);
-  return found.find((lb) => lb.name === name)?.dnsName || undefined;
+async function lookupNlbHosts(aws: AwsClients, state: DesiredState, names: EnvironmentNames, io: CliIo, fallback: (why: string) => PlacedHosts): Promise<PlacedHosts> {
+  // Loaded only for this lookup: with --nlb-dns, `gateway render` loads no AWS SDK client package.
+  const { describeLoadBalancersByName } = await import('../aws/elbv2.js');
+  const { readLivePlacement } = await import('../placement.js');
+  const placement = placeServices(state.services, await readLivePlacement(aws, names));
+  const wanted = nlbIndices(placement).map((index) => names.internalNlbAt(index));
+  const found = new Map((await describeLoadBalancersByName(aws.elbv2, wanted)).map((lb) => [lb.name, lb.dnsName]));
+  if (!found.get(names.internalNlb)) return fallback(`the internal NLB ${names.internalNlb} does not exist in ${state.environment.spec.region} yet`);
+  const missing = wanted.filter((name) => !found.get(name));
+  if (missing.length > 0) io.stderr(`converge gateway render: the internal NLB(s) ${missing.join(', ')} do not exist yet; placeholders stand in for them\n`);
+  return { placement, hosts: hostsFor(state, placement, (index) => found.get(names.internalNlbAt(index)) || undefined) };
 }

@@ -7,7 +7,8 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { formatIssues } from '../../desired-state/errors.js';
 import { OWNERSHIP_TAG_ENVIRONMENT } from '../../desired-state/graph.js';
-import { environmentNames, workloadNames } from '../../desired-state/naming.js';
+import { environmentNames, NAME_LIMITS, workloadNames, type EnvironmentNames } from '../../desired-state/naming.js';
+import { NLB_LISTENER_QUOTA, NLBS_PER_REGION_QUOTA } from '../../desired-state/placement.js';
 import { allWorkloads, type DesiredState, type Notifications } from '../../desired-state/types.js';
 import { partitionOfRegion, policyStatements, type PolicyDocument, type PolicyScope } from '../aws/iam-actions.js';
 import { Controller } from '../controller.js';
@@ -111,7 +112,7 @@ export function scopeOf(state: DesiredState, source: ArtifactLocation | undefine
     services: namePattern(env.name, workloads.map(({ names: n }) => n.service)),
     taskFamilies: namePattern(env.name, workloads.map(({ names: n }) => n.family)),
     applicationLoadBalancers: [names.backendAlb, names.frontendAlb],
-    networkLoadBalancers: [names.internalNlb],
+    networkLoadBalancers: networkLoadBalancerNames(env.name, names, state.services.length),
     targetGroups: namePattern(env.name, workloads.flatMap(({ names: n }) => n.targetGroups)),
     logGroups: [`/ecs/${env.name}/*`],
     vpcId: 'id' in env.spec.network.vpc ? env.spec.network.vpc.id : '*',
@@ -194,4 +195,15 @@ export async function iamPolicyCommand(args: string[], io: CliIo): Promise<numbe
   } finally {
     controller.close();
   }
+}
+
+/**
+ * The internal NLBs converge may create: the first, and those more Services would spread to
+ * (placement.ts) as a name pattern, so that the policy need not change as Services are added. A
+ * long Environment name makes those names hashed: then each one the Services need now, plus one.
+ */
+function networkLoadBalancerNames(env: string, names: EnvironmentNames, services: number): string[] {
+  if (`${env}-services-${NLBS_PER_REGION_QUOTA}`.length <= NAME_LIMITS.loadBalancer) return [names.internalNlb, `${env}-services-*`];
+  const needed = Math.ceil(services / NLB_LISTENER_QUOTA) + 1;
+  return Array.from({ length: needed }, (_, index) => names.internalNlbAt(index));
 }

@@ -1,13 +1,9 @@
+// Only node:util and types at the top: each command imports what it needs (the desired-state
+// parser, pino, the controller with every AWS SDK client package), so that `--help` and
+// `--version` load almost nothing and `validate` no AWS SDK (test/unit/cli/lazy-sdk.test.ts).
 import { parseArgs } from 'node:util';
-import { pino } from 'pino';
-import { InvalidDesiredStateError, formatIssues } from '../../desired-state/errors.js';
-import { credentialWarnings } from '../../desired-state/credential-names.js';
-import { parseDesiredState } from '../../desired-state/parse.js';
-import { openSource } from '../source/source.js';
-import { createAwsClients } from '../aws/clients.js';
-import { Controller, type CycleSummary } from '../controller.js';
-import { createLogger, type Logger } from '../log/logger.js';
-import { formatPlan, planJson } from './format.js';
+import type { CycleSummary } from '../controller.js';
+import type { Logger } from '../log/logger.js';
 import type { CliIo } from './io.js';
 import type { WaitController } from './wait.js';
 
@@ -15,7 +11,9 @@ const USAGE = `converge — keeps an ECS Fargate environment converged to its de
 
 Usage:
   converge validate [--source SRC]                 load and validate only; no AWS call
-  converge plan     [--source SRC] [--json]        read-only pass: every change and drift (exit 0 none, 2 pending, 1 error)
+  converge plan     [--source SRC] [--format text|json|markdown]
+                                                   read-only pass: every change and drift (exit 0 none, 2 pending, 1 error);
+                                                   json and markdown on stdout (--json is --format json), text on stderr
   converge apply    [--source SRC] [--wait] [--force] [--allow-mass-prune]
                                                    passes that make the changes (exit 0 converged, 1 error, 3 still progressing);
                                                    takes the writer lease, refused while a daemon holds it unless --force;
@@ -28,13 +26,17 @@ Usage:
   converge gateway render [--source SRC] [--nlb-dns NAME]
                                                    print the KrakenD configuration the desired state generates
   converge iam-policy [--source SRC]               print the least-privilege IAM policy for converge's task role
+  converge verify   [--source SRC] [--json]        check images, secrets, roles, certificates and routes in the account (exit 0 ok, 1 problems)
   converge status   [--source SRC] [--json]        the status the daemon last wrote beside the desired state (exit 1: none)
+  converge publish  --source DIR --to s3://bucket/prefix [--revision R] [--message M]
+                                                   validate DIR, upload what changed, delete what left, then write the
+                                                   manifest a daemon waits for (exit 0 published, 1 invalid or failed)
   converge --version                               the version and the git revision it was built from, when known
 
 SRC is s3://bucket/prefix or a local folder. Flags also read CONVERGE_SOURCE, CONVERGE_INTERVAL,
 CONVERGE_LISTEN, CONVERGE_TRIGGER_TOKEN (or CONVERGE_TRIGGER_TOKEN_FILE), CONVERGE_LOG_LEVEL.
 AWS settings come from the standard SDK chain (AWS_REGION, credentials, AWS_ENDPOINT_URL).
-Log events are JSON lines on stdout; with --json, stdout holds only the plan document and logs go to stderr.`;
+Log events are JSON lines on stdout; with --json or --format markdown, stdout holds only the plan and logs go to stderr.`;
 
 const defaultIo: CliIo = {
   stdout: (text) => process.stdout.write(text),
@@ -84,6 +86,14 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
         const { iamPolicyCommand } = await import('./iam-policy.js');
         return await iamPolicyCommand(rest, io);
       }
+      case 'publish': {
+        const { publishCommand } = await import('./publish.js');
+        return await publishCommand(rest, io);
+      }
+      case 'verify': {
+        const { verifyCommand } = await import('./verify.js');
+        return await verifyCommand(rest, io);
+      }
       case 'status': {
         const { statusCommand } = await import('./status.js');
         return await statusCommand(rest, io);
@@ -103,7 +113,13 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
 
 async function validate(args: string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({ args, options: { source: { type: 'string' } }, strict: true });
-  const log = createLogger();
+  const [{ InvalidDesiredStateError, formatIssues }, { credentialWarnings }, { parseDesiredState }, { openSource }, { createAwsClients }] = await Promise.all([
+    import('../../desired-state/errors.js'),
+    import('../../desired-state/credential-names.js'),
+    import('../../desired-state/parse.js'),
+    import('../source/source.js'),
+    import('../aws/clients.js'),
+  ]);
   const aws = createAwsClients();
   const source = openSource(sourceOf(values), () => aws.s3);
   const { revision, files } = await source.load();
@@ -115,7 +131,8 @@ async function validate(args: string[], io: CliIo): Promise<number> {
     return 0;
   } catch (error) {
     if (!(error instanceof InvalidDesiredStateError)) throw error;
-    log.error({ event: 'invalid-desired-state', revision, errors: error.issues }, 'desired state is invalid');
+    const { createLogger } = await import('../log/logger.js');
+    createLogger().error({ event: 'invalid-desired-state', revision, errors: error.issues }, 'desired state is invalid');
     io.stderr(`${formatIssues(error.issues)}\n`);
     return 1;
   }
@@ -127,6 +144,7 @@ async function planOrApply(mode: 'plan' | 'apply', args: string[], io: CliIo): P
     options: {
       source: { type: 'string' },
       json: { type: 'boolean', default: false },
+      format: { type: 'string' },
       wait: { type: 'boolean', default: false },
       force: { type: 'boolean', default: false },
       'allow-mass-prune': { type: 'boolean', default: false },
@@ -136,12 +154,25 @@ async function planOrApply(mode: 'plan' | 'apply', args: string[], io: CliIo): P
   });
   if (values.force === true && mode !== 'apply') throw new UsageError('--force applies to apply only (plan never writes)');
   if (values['allow-mass-prune'] === true && mode !== 'apply') throw new UsageError('--allow-mass-prune applies to apply only');
-  const json = values.json === true;
+  const [{ pino }, { createLogger }, { formatPlan, formatPlanMarkdown, planFormat, planJson }] = await Promise.all([
+    import('pino'),
+    import('../log/logger.js'),
+    import('./format.js'),
+  ]);
+  const chosen = planFormat(values.format, values.json === true);
+  if ('error' in chosen) throw new UsageError(chosen.error);
+  const format = chosen.format;
+  // json and markdown: stdout holds only the document, the logs go to stderr.
+  const json = format !== 'text';
   const log: Logger = createLogger(json ? { destination: pino.destination({ dest: 2, sync: true }) } : {});
   const source = sourceOf(values);
+  // Loaded here, not at the top: the controller imports every reconciler and AWS SDK client package,
+  // which `validate`, `--help` and `--version` do without (test/unit/cli/lazy-sdk.test.ts).
+  const { Controller } = await import('../controller.js');
   const controller = new Controller({ source, log, artifacts: values.artifacts });
   const report = (summary: CycleSummary): void => {
-    if (json) io.stdout(`${JSON.stringify(planJson(summary), null, 2)}\n`);
+    if (format === 'markdown') io.stdout(`${formatPlanMarkdown(summary)}\n`);
+    else if (json) io.stdout(`${JSON.stringify(planJson(summary), null, 2)}\n`);
     else io.stderr(`${formatPlan(summary)}\n`);
   };
   if (mode === 'plan') {

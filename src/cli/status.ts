@@ -185,6 +185,22 @@ export function formatStatus(doc: PublishedStatus, options: { now: Date; color: 
     head('Daemon', text);
   }
   head('Enforced', doc.enforcedRevision ?? p.red('no valid revision loaded yet'));
+  const provenance = doc.provenance;
+  if (doc.enforcedRevision && provenance) {
+    const what = provenance.baseline
+      ? 'the documents that were there before the first converge publish'
+      : [provenance.commit !== undefined ? `commit ${provenance.commit}` : 'published without a commit', provenance.subject !== undefined ? JSON.stringify(provenance.subject) : '', provenance.author !== undefined ? `by ${provenance.author}` : '']
+          .filter((part) => part !== '')
+          .join(' ');
+    head('Published', `${what}${provenance.dirty === true ? p.yellow(' (from a work tree with uncommitted changes)') : ''}, ${ago(provenance.publishedAt, now)}`);
+  }
+  const publication = doc.publication;
+  if (publication?.state === 'unpublished') {
+    const keys = (publication.differences ?? []).map((d) => `${d.change} ${d.key}`).join(', ');
+    const more = publication.differencesOmitted ? ` and ${publication.differencesOmitted} more` : '';
+    const paint = publication.overdue ? p.red : p.yellow;
+    head('Publication', paint(`the documents differ from the published manifest since ${ago(publication.since, now)} (${keys}${more}): not applied until converge publish`));
+  }
   if (doc.rejected) {
     head('Rejected', p.red(`${doc.rejected.revision}: ${doc.rejected.problems} problem(s), not enforced`));
     for (const issue of doc.rejected.issues) lines.push(`${' '.repeat(14)}${p.red('!')} ${issue.file}${issue.document ? ` ${issue.document}` : ''} ${issue.path}: ${issue.message}`);

@@ -5,6 +5,8 @@ import type { DesiredStateIssue } from '../../desired-state/errors.js';
 import { onAwsCall, withCallSignal, withWriteFence } from '../aws/call-counter.js';
 import type { CycleSummary, SourceHealth, Trigger } from '../controller.js';
 import type { LeaseRole, LeaseStatus } from '../lease/lease.js';
+import type { RevisionProvenance } from '../source/manifest.js';
+import type { PublicationStatus } from '../source/source.js';
 import { ConvergeMetrics, type CycleAbort } from '../metrics.js';
 import { withJitter } from '../util/duration.js';
 import { closeServer, createDaemonServer } from './http.js';
@@ -15,8 +17,10 @@ import { SourceWatcher } from './watch.js';
 
 /** What the daemon drives: the Controller, kept for the daemon's whole life (caches, backoff, last valid state). */
 export interface ReconcileTarget {
-  readonly source: { readonly description: string; revision(): Promise<string> };
+  readonly source: { readonly description: string; revision(): Promise<string>; readonly publication?: PublicationStatus };
   readonly enforcedRevision: string | undefined;
+  /** The enforced revision's provenance, when it was published with `converge publish`. */
+  readonly enforcedProvenance?: RevisionProvenance;
   readonly rejected: { revision: string; issues: DesiredStateIssue[] } | undefined;
   /** Whether the desired-state source could be read at the last attempt; undefined before one. */
   readonly sourceHealth?: SourceHealth;
@@ -204,6 +208,8 @@ export class Daemon {
     return this.statusTracker.document({
       source: this.target.source.description,
       enforcedRevision: this.target.enforcedRevision,
+      provenance: this.target.enforcedProvenance,
+      publication: this.target.source.publication,
       rejected: this.target.rejected,
       sourceHealth: this.target.sourceHealth,
       running: this.scheduler.running,

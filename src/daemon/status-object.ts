@@ -11,6 +11,8 @@ import { putObject } from '../aws/s3.js';
 import { boundedErrorMessage } from '../log/logger.js';
 import { describeAwsError } from '../aws/errors.js';
 import type { StatusDocument } from './status.js';
+import type { RevisionProvenance } from '../source/manifest.js';
+import type { PublicationStatus } from '../source/source.js';
 
 /** The status object, inside the reserved prefix of the desired-state source. */
 export const STATUS_OBJECT = 'status.json';
@@ -71,6 +73,8 @@ export interface PublishedStatus {
     outcome: string;
     aborted?: string;
     revision: string | null;
+    /** The enforced revision's commit (`converge publish`). */
+    commit?: string;
     startedAt: string;
     endedAt: string;
     durationMs: number;
@@ -80,6 +84,10 @@ export interface PublishedStatus {
     pending: number;
   } | null;
   enforcedRevision: string | null;
+  /** Where the enforced revision came from (`converge publish`): commit, subject, author, dirty, publishedAt. Both fields are absent in documents written before publish existed. */
+  provenance?: RevisionProvenance | null;
+  /** Whether the documents under the prefix are the published ones (see `GET /status`). */
+  publication?: PublicationStatus | null;
   rejected: { revision: string; problems: number; issues: { file: string; document?: string; path: string; message: string }[] } | null;
   sourceHealth: { healthy: boolean; error?: string; since?: string } | null;
   resourceCounts: Record<string, number>;
@@ -165,6 +173,7 @@ export function buildPublishedStatus(status: StatusDocument, runs: readonly Outc
           outcome: last.outcome,
           ...(last.aborted ? { aborted: last.aborted } : {}),
           revision: last.revision ?? null,
+          ...(last.commit !== undefined ? { commit: last.commit } : {}),
           startedAt: last.startedAt,
           endedAt: last.endedAt,
           durationMs: last.durationMs,
@@ -175,6 +184,8 @@ export function buildPublishedStatus(status: StatusDocument, runs: readonly Outc
         }
       : null,
     enforcedRevision: status.enforcedRevision,
+    provenance: status.provenance ? { ...status.provenance } : null,
+    publication: status.publication ? { ...status.publication, ...(status.publication.differences ? { differences: status.publication.differences.slice(0, STATUS_LIMITS.issues) } : {}) } : null,
     rejected: status.rejected
       ? {
           revision: status.rejected.revision,

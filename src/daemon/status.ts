@@ -3,6 +3,8 @@ import type { DesiredStateIssue } from '../../desired-state/errors.js';
 import type { ResourceResult } from '../engine/engine.js';
 import type { LeaseStatus } from '../lease/lease.js';
 import type { CycleAbort } from '../metrics.js';
+import type { RevisionProvenance } from '../source/manifest.js';
+import type { PublicationStatus } from '../source/source.js';
 
 /** The writer lease as `/status` shows it; `enabled: false` for a folder source, which has none. */
 export type LeaseView = LeaseStatus | { enabled: false; reason: string };
@@ -15,6 +17,8 @@ export interface CycleRecord {
   /** Set when the cycle was stopped before it reached every resource. */
   aborted?: CycleAbort;
   revision?: string;
+  /** The enforced revision's commit, when it was published with `converge publish`. */
+  commit?: string;
   rejectedRevision?: string;
   startedAt: string;
   endedAt: string;
@@ -31,6 +35,8 @@ export interface StatusInputs {
   source: string;
   sourceHealth?: SourceHealth;
   enforcedRevision?: string;
+  provenance?: RevisionProvenance;
+  publication?: PublicationStatus;
   rejected?: { revision: string; issues: DesiredStateIssue[] };
   running?: { cycle: string; trigger: Trigger };
   queued?: { cycle: string; trigger: Trigger };
@@ -53,6 +59,17 @@ export interface StatusDocument {
    */
   sourceHealth: SourceHealth | null;
   enforcedRevision: string | null;
+  /**
+   * Where the enforced revision came from, when `converge publish` published it: `commit` and
+   * `subject` (git's, or `--revision`/`--message`), `author`, `dirty`, `publishedAt`.
+   */
+  provenance: RevisionProvenance | null;
+  /**
+   * S3 sources: whether the documents are what `converge publish` published (`state`: `none`
+   * without a manifest, `published`, `unpublished` with `since`, `overdue` and the differing keys).
+   * Null for a folder source and before the first listing.
+   */
+  publication: PublicationStatus | null;
   /** The newest revision when it is invalid: why it is not the enforced one. */
   rejected: { revision: string; issues: DesiredStateIssue[] } | null;
   /** Who may write: this converge (`role: holder`) or another one (`standby`: plans and reports only). */
@@ -100,6 +117,7 @@ export class StatusTracker {
       outcome: summary.outcome,
       ...(aborted ? { aborted } : {}),
       revision: summary.revision,
+      ...(summary.commit !== undefined ? { commit: summary.commit } : {}),
       rejectedRevision: summary.rejectedRevision,
       startedAt: summary.startedAt,
       endedAt: endedAt.toISOString(),
@@ -137,6 +155,8 @@ export class StatusTracker {
       source: inputs.source,
       sourceHealth: inputs.sourceHealth ?? null,
       enforcedRevision: inputs.enforcedRevision ?? null,
+      provenance: inputs.provenance ?? null,
+      publication: inputs.publication ?? null,
       rejected: inputs.rejected ?? null,
       lease: inputs.lease ?? { enabled: false, reason: 'no writer lease configured' },
       cycle: {

@@ -14,6 +14,7 @@ import { ignoredFields, suspendedReason, withoutIgnored, type CycleControls } fr
 import { runPrune, type PruneSettings } from './prune.js';
 import type {
   AnyReconciler,
+  BlockingCause,
   ApplyContext,
   Change,
   CycleRead,
@@ -39,6 +40,8 @@ export interface CycleResult {
   aborted: boolean;
   /** Set when the cycle pruned (or would have): what it refused, kept and could not inventory. */
   prune?: { refused?: string; kept: string[]; unknown: string[]; unsupported: string[] };
+  /** Apply mode: nothing was written, and these failures hold back the resources that wait on them. */
+  blocked?: { waiting: number; causes: BlockingCause[] };
 }
 
 export interface EngineOptions {
@@ -67,6 +70,12 @@ export interface RunInput {
   /** Delete owned resources that left the desired state (or all of them: destroy). */
   prune?: PruneSettings;
   log?: Logger;
+  /**
+   * Asked before a resource with changes is written (in plan mode, before its changes are reported):
+   * a message refuses it this cycle (Failed, nothing written, its dependents wait), undefined lets
+   * it go ahead. The controller's preflight (src/preflight/) gates task definitions and ECS services.
+   */
+  gate?: (resource: DesiredResource) => Promise<string | undefined>;
 }
 
 export class MapCache implements ImmutableCache {
@@ -160,16 +169,55 @@ export async function runEngine(options: EngineOptions, input: RunInput): Promis
     resources.push(...outcome.results);
     prune = { ...(outcome.refused ? { refused: outcome.refused } : {}), kept: outcome.kept, unknown: outcome.unknown, unsupported: outcome.unsupported };
   }
+  const applied = resources.reduce((n, r) => n + r.changes.filter((c) => c.applied).length, 0);
+  // Nothing could be written and something waits on a failure: say so once, with the failures.
+  const blocked = input.mode === 'apply' && applied === 0 && !aborted ? blockedCycle(resources) : undefined;
+  if (blocked) {
+    log.warn(
+      { event: 'blocked', waiting: blocked.waiting, causes: blocked.causes },
+      `no change could be made: ${blocked.waiting} resource(s) wait on ${blocked.causes.length} that failed: ${blocked.causes.map((c) => `${c.resource} (${c.message})`).join('; ')}`,
+    );
+  }
   return {
     resources,
-    changes: resources.reduce((n, r) => n + r.changes.filter((c) => c.applied).length, 0),
+    changes: applied,
     drifts: resources.reduce((n, r) => n + r.drift.length, 0),
     errors: resources.filter((r) => r.state === 'Failed' || r.state === 'Conflict').length,
     progressing: resources.filter((r) => r.state === 'Progressing').length,
     pending: resources.reduce((n, r) => n + r.changes.filter((c) => !c.applied).length, 0),
     aborted,
     ...(prune ? { prune } : {}),
+    ...(blocked ? { blocked } : {}),
   };
+}
+
+/** At most this many root causes are named per resource. */
+const MAX_CAUSES = 3;
+
+/** The failed or conflicting resources at the root of what these dependencies wait on. */
+function blockingCauses(blockedBy: readonly string[], results: ReadonlyMap<string, ResourceResult>): BlockingCause[] {
+  const causes = new Map<string, BlockingCause>();
+  for (const dep of blockedBy) {
+    const result = results.get(dep);
+    if (!result) continue;
+    if (result.state === 'Failed' || result.state === 'Conflict') causes.set(result.resource, { resource: result.resource, message: result.message ?? result.state });
+    else for (const cause of result.blockedBy ?? []) causes.set(cause.resource, cause);
+  }
+  return [...causes.values()].slice(0, MAX_CAUSES);
+}
+
+function describeCauses(causes: readonly BlockingCause[]): string {
+  if (causes.length === 0) return '';
+  return `, blocked by ${causes.map((c) => `${c.resource} (${c.message})`).join('; ')}`;
+}
+
+/** What a cycle that wrote nothing waits on: every root cause, and how many resources wait on them. */
+export function blockedCycle(resources: readonly ResourceResult[]): { waiting: number; causes: BlockingCause[] } | undefined {
+  const waiting = resources.filter((r) => r.waiting === true && (r.blockedBy?.length ?? 0) > 0);
+  if (waiting.length === 0) return undefined;
+  const causes = new Map<string, BlockingCause>();
+  for (const r of waiting) for (const cause of r.blockedBy ?? []) causes.set(cause.resource, cause);
+  return { waiting: waiting.length, causes: [...causes.values()] };
 }
 
 function baseResult(r: DesiredResource, state: ResourceState, message?: string): ResourceResult {
@@ -225,6 +273,8 @@ async function reconcileOne(
     return result?.state === 'Failed' || result?.state === 'Conflict' || result?.waiting === true;
   });
   const { spec, missing } = resolveRefs(resource.spec, ctx.outputsOf);
+  const causes = blockingCauses(blockedBy, results);
+  if (causes.length > 0) result.blockedBy = causes;
   if (input.mode === 'apply' && (blockedBy.length > 0 || missing.length > 0)) {
     const waitingOn = blockedBy.length > 0 ? blockedBy : [...new Set(missing.map((m) => m.slice(0, m.lastIndexOf('.'))))];
     const failedDependency = blockedBy.some((dep) => results.get(dep)?.state === 'Failed' || results.get(dep)?.state === 'Conflict');
@@ -232,7 +282,7 @@ async function reconcileOne(
       result: {
         ...result,
         state: failedDependency ? 'Pending' : 'Progressing',
-        message: `waiting for ${waitingOn.join(', ')}`,
+        message: `waiting for ${waitingOn.join(', ')}${describeCauses(causes)}`,
         waiting: true,
       },
     };
@@ -274,13 +324,18 @@ async function reconcileOne(
   // Suspended: observed and reported like a plan, nothing written.
   const suspended = input.mode === 'apply' ? suspendedReason(resource, input.controls) : undefined;
   if (input.mode === 'plan' || suspended !== undefined) {
+    const refused = suspended === undefined && changes.length > 0 ? await gateRefusal(resolved, input.gate, log) : undefined;
+    if (refused !== undefined) return { result: { ...result, state: 'Failed', message: refused }, outputs: outputs ?? unknownOutputs() };
     for (const change of changes) {
       log.info({ event: 'change', action: change.action, dryRun: true, ...(suspended ? { suspended: true } : {}), diffs: change.diffs }, `would ${change.action} ${resource.name}${suspended ? ` (${suspended})` : ''}`);
       result.changes.push({ action: change.action, summary: change.summary, diffs: [...change.diffs], applied: false });
     }
     if (changes.length > 0 && !outputs) outputs = unknownOutputs();
     result.state = status?.state === 'failed' ? 'Failed' : status ? 'Progressing' : changes.length > 0 ? 'Pending' : result.drift.length > 0 ? 'Drifted' : 'InSync';
-    result.message = status?.message ?? (suspended !== undefined && (changes.length > 0 || result.drift.length > 0) ? `${suspended}: nothing is written` : undefined);
+    result.message =
+      status?.message ??
+      (suspended !== undefined && (changes.length > 0 || result.drift.length > 0) ? `${suspended}: nothing is written` : undefined) ??
+      (causes.length > 0 ? `would wait for ${blockedBy.join(', ')}${describeCauses(causes)}` : undefined);
     return { result, outputs };
   }
 
@@ -294,6 +349,9 @@ async function reconcileOne(
       return { result: { ...result, state: 'Failed', message }, outputs };
     }
   }
+
+  const refused = changes.length > 0 ? await gateRefusal(resolved, input.gate, log) : undefined;
+  if (refused !== undefined) return { result: { ...result, state: 'Failed', message: refused }, outputs };
 
   const applyCtx: ApplyContext = { ...ctx, log, desiredHash, tags: { ...resource.tags, [SPEC_HASH_TAG]: desiredHash }, liveOutputs: outputs ?? {} };
   const writes = changes.length > 0 || (observation !== undefined && plan.state === 'ready' && recorded !== desiredHash);
@@ -354,6 +412,18 @@ async function reconcileOne(
   else result.state = 'InSync';
   result.message = status?.message ?? progressingMessage;
   return { result, outputs };
+}
+
+/** The gate's answer for a resource about to change; a gate that throws refuses it for this cycle. */
+async function gateRefusal(resource: DesiredResource, gate: RunInput['gate'], log: Logger): Promise<string | undefined> {
+  if (!gate) return undefined;
+  try {
+    return await gate(resource);
+  } catch (error) {
+    const message = `not written: the check before writing ${resource.name} failed: ${describeAwsError(error)}`;
+    log.error({ event: 'error', err: errorFields(error) }, message);
+    return message;
+  }
 }
 
 /** How often, and after what pause, a write refused for eventual consistency is tried again within the cycle. */

@@ -5,9 +5,15 @@
  * dependency order, each shown by `plan` as a `delete` with its reason. A guard refuses a prune
  * that would delete more than `maxPruneShare` of the workloads (or all of them): a broken source
  * must not take an environment down.
+ *
+ * A steady state has nothing to prune, so a daemon does not inventory every cycle: leftovers come
+ * from a desired state that lost resources (the set of its resource ids changed), from a prune that
+ * left something to do (a delete still waiting, refused or failed: the next cycle looks again) or
+ * from owned resources made outside converge, which the inventory finds within PRUNE_RECHECK_MS.
  */
 import type { Logger } from 'pino';
 import { AWS_TYPE_NAMES, RESOURCE_TYPES, type DesiredResource, type ResourceType } from '../../desired-state/graph.js';
+import { shortHash } from '../../desired-state/hash.js';
 import { WriteFencedError } from '../aws/call-counter.js';
 import { awsErrorName, describeAwsError } from '../aws/errors.js';
 import { isOwned } from './ownership.js';
@@ -43,6 +49,17 @@ const STILL_IN_USE = new Set(['ResourceInUse', 'DependencyViolation', 'InvalidPa
 
 const ownerKey = (owner: { kind: string; name: string } | undefined): string | undefined => (owner ? `${owner.kind}/${owner.name}` : undefined);
 
+/** How long a prune that found nothing to delete stands for a desired state whose resources did not change. */
+export const PRUNE_RECHECK_MS = 10 * 60_000;
+
+/** The last prune of this process that found nothing to delete: for which desired resources and settings, when, what it kept. */
+interface CleanPrune {
+  key: string;
+  at: number;
+  kept: string[];
+}
+const cleanPruneKey = (environment: string): string => `prune:clean:${environment}`;
+
 /**
  * Inventories every type with one, and deletes (apply) or lists (plan) what it finds to remove.
  * Runs after the cycle's desired resources, so that a replacement exists before the old one goes.
@@ -63,6 +80,12 @@ export async function runPrune(
   const unsupported: string[] = [];
   const results: ResourceResult[] = [];
   const existingWorkloads = new Set<string>([...desiredOwners].filter((key): key is string => key !== undefined && WORKLOAD_KINDS.has(key.split('/')[0] ?? '')));
+
+  // Nothing can have been left over since the last clean prune: no call at all.
+  const key = shortHash({ ids: [...desiredIds].sort(), pruneLogs: settings.pruneLogs, maxPruneShare: settings.maxPruneShare });
+  const clean = ctx.cache.get<CleanPrune>(cleanPruneKey(ctx.environment));
+  if (settings.mode === 'prune' && clean?.key === key && Date.now() - clean.at < PRUNE_RECHECK_MS) return { results, kept: [...clean.kept], unknown, unsupported };
+  ctx.cache.delete(cleanPruneKey(ctx.environment));
 
   for (const type of order) {
     const reconciler = registry.get(type);
@@ -94,7 +117,10 @@ export async function runPrune(
       found.push({ reconciler, owned });
     }
   }
-  if (found.length === 0) return { results, kept, unknown, unsupported };
+  if (found.length === 0) {
+    if (settings.mode === 'prune' && unknown.length === 0) ctx.cache.set<CleanPrune>(cleanPruneKey(ctx.environment), { key, at: Date.now(), kept: [...kept] });
+    return { results, kept, unknown, unsupported };
+  }
 
   const reasonOf = (owned: OwnedResource): string => {
     if (settings.mode === 'destroy') return 'destroy: the environment is being deleted';

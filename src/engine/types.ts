@@ -222,4 +222,13 @@ export interface ResourceResult {
   progress?: Progress;
   /** Not reconciled this cycle: its inputs (a dependency) were not ready. */
   waiting?: boolean;
+  /** What it waits on in the end: the failed or conflicting resources below its dependencies, with their errors. */
+  blockedBy?: BlockingCause[];
+}
+
+/** A failed or conflicting resource that others wait on. */
+export interface BlockingCause {
+  /** `AWS::EC2::SecurityGroup shop-services-nlb`. */
+  resource: string;
+  message: string;
 }

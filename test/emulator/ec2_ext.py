@@ -71,7 +71,29 @@ def _match_without_descriptions() -> None:
     SecurityGroupRule.__eq__ = equal  # type: ignore[method-assign]
 
 
+# EC2 Describe* calls take at most 200 filter values in all ("FilterLimitExceeded: The maximum
+# number of filter values specified on a single call is 200"; seen in boto3, the AWS SDK for Java
+# and Go clients' issue trackers). moto took any number.
+MAX_FILTER_VALUES = 200
+
+
+def _limit_filter_values() -> None:
+    from moto.ec2.exceptions import EC2ClientError
+    from moto.ec2.responses._base_response import EC2BaseResponse
+
+    original = EC2BaseResponse._filters_from_querystring
+
+    def limited(self: EC2BaseResponse) -> dict[str, Any]:
+        filters = original(self)
+        if sum(len(values) for values in filters.values()) > MAX_FILTER_VALUES:
+            raise EC2ClientError("FilterLimitExceeded", f"The maximum number of filter values specified on a single call is {MAX_FILTER_VALUES}")
+        return filters
+
+    EC2BaseResponse._filters_from_querystring = limited  # type: ignore[method-assign]
+
+
 def install() -> None:
+    _limit_filter_values()
     _match_without_descriptions()
     _guard("authorize_security_group_ingress", egress=False)
     _guard("authorize_security_group_egress", egress=True)

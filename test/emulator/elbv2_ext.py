@@ -50,11 +50,19 @@ from moto.elbv2.models import AvailabilityZone, ELBv2Backend, FakeAction
 import control
 
 LISTENERS_PER_LOAD_BALANCER = 50
+# "Application Load Balancers per Region" and "Network Load Balancers per Region": 50 each by default
+# (adjustable in Service Quotas; aws-facts.md section 10). CreateLoadBalancer past it: TooManyLoadBalancers.
+LOAD_BALANCERS_PER_REGION = 50
 
 
 class InvalidConfigurationRequest(ELBClientError):
     def __init__(self, message: str) -> None:
         super().__init__("InvalidConfigurationRequest", message)
+
+
+class TooManyLoadBalancers(ELBClientError):
+    code = "TooManyLoadBalancers"
+    message = "You've reached the limit on the number of load balancers for your AWS account."
 
 
 class TooManyListeners(ELBClientError):
@@ -100,6 +108,8 @@ def create_load_balancer(self: ELBv2Backend, name: str, *args: Any, **kwargs: An
                 if existing.type == lb_type and (existing.scheme or "internet-facing") == scheme:
                     return existing
                 raise DuplicateLoadBalancerName()
+        if sum(1 for existing in self.load_balancers.values() if existing.type == lb_type) >= LOAD_BALANCERS_PER_REGION:
+            raise TooManyLoadBalancers()
         lb = _original_create_load_balancer(self, name, *args, **kwargs)
         if lb.type == "application":
             lb.attrs["load_balancing.cross_zone.enabled"] = "true"

@@ -8,6 +8,9 @@ It serves everything `moto_server` serves (all services on one port, `/moto-api/
 * patches moto's CodeDeploy, ECS, ELBv2, EC2 and Application Auto Scaling at import time
   (codedeploy_ext.py, ecs_ext.py, elbv2_ext.py, ec2_ext.py, autoscaling_ext.py), and makes ELBv2, ECS, CloudWatch Logs and CodeDeploy refuse more
   than 50 tags per resource (tag_limits_ext.py);
+* answers the Resource Groups Tagging API's GetResources as AWS does, CodeDeploy and Application
+  Auto Scaling included (tagging_ext.py), and lists and describes task definitions by status as ECS
+  does (task_definitions_ext.py);
 * serves the control API under `/converge-emulator/` (see control.py);
 * makes `POST /moto-api/reset` also reset the extensions' own state;
 * prints `CONVERGE_EMULATOR_READY port=<port> endpoint=<url>` on stdout once it accepts
@@ -80,6 +83,8 @@ def build_app() -> object:
     import ecs_ext
     import elbv2_ext
     import tag_limits_ext
+    import tagging_ext
+    import task_definitions_ext
     from moto.moto_api._internal.models import MotoAPIBackend
 
     autoscaling_ext.install()
@@ -87,6 +92,8 @@ def build_app() -> object:
     ecs_ext.install()
     elbv2_ext.install()
     ec2_ext.install()
+    tagging_ext.install()
+    task_definitions_ext.install()
     tag_limits_ext.install()  # last: it wraps the handlers the others put in place
 
     # moto's reset rebuilds every backend; also put the extensions back to their start state.

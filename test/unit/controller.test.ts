@@ -92,7 +92,7 @@ afterEach(() => {
 
 function controllerFor(options: Partial<ControllerOptions> & { source: string }) {
   const logs = captureLogs();
-  const controller = new Controller({ log: logs.log, ...options });
+  const controller = new Controller({ log: logs.log, readLivePlacement: () => Promise.resolve(new Map()), ...options });
   controllers.push(controller);
   return { controller, logs };
 }

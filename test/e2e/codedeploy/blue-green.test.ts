@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { seedEnvironment, type SeedResult } from '../../../scripts/seed.js';
+import { seedEnvironment, seedImages, type SeedResult } from '../../../scripts/seed.js';
 import { waitForDeployments } from '../../../src/cli/wait.js';
 import { Controller, type CycleSummary } from '../../../src/controller.js';
 import type { ResourceResult } from '../../../src/engine/engine.js';
@@ -64,6 +64,8 @@ describe('blue/green deployments through CodeDeploy (moto)', () => {
   });
 
   const publish = async (edits: Edits): Promise<void> => {
+    // A release pushes its image before it names it (preflight checks that the image is in ECR).
+    if (edits.usersImage) await seedImages({ endpoint: moto.endpoint, images: [`123456789012.dkr.ecr.us-east-1.amazonaws.com/users:${edits.usersImage}`] });
     const s3 = new S3Client({ ...moto.clientConfig, forcePathStyle: true });
     await s3.send(new PutObjectCommand({ Bucket: seed.bucket, Key: `${seed.prefix}services.yaml`, Body: renderServices(original, edits) }));
   };

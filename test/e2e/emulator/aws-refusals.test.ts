@@ -23,6 +23,7 @@ import {
   CreateTagsCommand,
   CreateVpcCommand,
   DescribeSecurityGroupRulesCommand,
+  DescribeSecurityGroupsCommand,
   EC2Client,
   type IpPermission,
 } from '@aws-sdk/client-ec2';
@@ -40,8 +41,10 @@ import {
   CreateListenerCommand,
   CreateLoadBalancerCommand,
   CreateTargetGroupCommand,
+  DeleteLoadBalancerCommand,
   DescribeListenersCommand,
   DescribeLoadBalancerAttributesCommand,
+  DescribeLoadBalancersCommand,
   DescribeTagsCommand,
   ElasticLoadBalancingV2Client,
   ModifyLoadBalancerAttributesCommand,
@@ -320,6 +323,33 @@ describe('rule 4: at most 50 listeners per load balancer', () => {
       });
     for (let port = 1; port <= 50; port++) await elbv2.send(listener(port));
     await expect(elbv2.send(listener(51))).rejects.toMatchObject({ name: 'TooManyListenersException' });
+  });
+});
+
+describe('rule 4b: at most 50 network load balancers per Region (the default quota)', () => {
+  it('refuses the 51st network load balancer (TooManyLoadBalancersException), and still takes an application load balancer', async () => {
+    const existing = await elbv2.send(new DescribeLoadBalancersCommand({}));
+    const networks = (existing.LoadBalancers ?? []).filter((lb) => lb.Type === 'network').length;
+    const nlb = (i: number) => new CreateLoadBalancerCommand({ Name: `quota-nlb-${i}`, Type: 'network', Scheme: 'internal', Subnets: [zoneA1, zoneB] });
+    for (let i = networks; i < 50; i++) await elbv2.send(nlb(i));
+    await expect(elbv2.send(nlb(50))).rejects.toMatchObject({ name: 'TooManyLoadBalancersException' });
+    // A retried create of one that exists is not a new load balancer.
+    await expect(elbv2.send(nlb(49))).resolves.toBeDefined();
+    await expect(elbv2.send(new CreateLoadBalancerCommand({ Name: 'quota-alb', Type: 'application', Subnets: [zoneA1, zoneB] }))).resolves.toBeDefined();
+    for (let i = networks; i < 50; i++) {
+      const found = await elbv2.send(new DescribeLoadBalancersCommand({ Names: [`quota-nlb-${i}`] }));
+      await elbv2.send(new DeleteLoadBalancerCommand({ LoadBalancerArn: found.LoadBalancers![0]!.LoadBalancerArn! }));
+    }
+  });
+});
+
+describe('rule 5b: at most 200 filter values in one EC2 Describe call', () => {
+  it('refuses 201 values (FilterLimitExceeded) and takes 200', async () => {
+    const names = (count: number): string[] => Array.from({ length: count }, (_, i) => `group-${i}`);
+    await expect(ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }, { Name: 'group-name', Values: names(200) }] }))).rejects.toMatchObject({
+      name: 'FilterLimitExceeded',
+    });
+    await expect(ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }, { Name: 'group-name', Values: names(199) }] }))).resolves.toBeDefined();
   });
 });
 

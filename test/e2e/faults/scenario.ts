@@ -42,7 +42,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedEnvironment, type SeedResult } from '../../../scripts/seed.js';
+import { seedEnvironment, seedImages, type SeedResult } from '../../../scripts/seed.js';
 import { Controller, type CycleSummary } from '../../../src/controller.js';
 import { runCli } from '../../support/cli.js';
 import { startFaultProxy, type FaultProxy, type FaultRule, type ForwardedWrite, type RequestInfo } from '../../support/fault-proxy.js';
@@ -155,6 +155,8 @@ function changedServicesYaml(): string {
 }
 
 export async function changeDesiredState(moto: MotoHandle, seed: SeedResult): Promise<void> {
+  // The new image is pushed before the desired state names it, as a release does (preflight checks it is in ECR).
+  await seedImages({ endpoint: moto.endpoint, images: ['123456789012.dkr.ecr.us-east-1.amazonaws.com/users:1.5.0'] });
   await new S3Client({ ...clientConfig(moto), forcePathStyle: true }).send(new PutObjectCommand({ Bucket: seed.bucket, Key: `${seed.prefix}services.yaml`, Body: changedServicesYaml(), ContentType: 'application/yaml' }));
 }
 

@@ -14,7 +14,7 @@ import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/clien
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { seedEnvironment, type SeedResult } from '../../../scripts/seed.js';
+import { seedEnvironment, seedImages, type SeedResult } from '../../../scripts/seed.js';
 import { permissionsOf, type PolicyDocument, type PolicyStatement } from '../../../src/aws/iam-actions.js';
 import { main } from '../../../src/cli/main.js';
 import { Controller, type CycleSummary } from '../../../src/controller.js';
@@ -67,6 +67,7 @@ describe('the IAM policy covers every AWS call converge makes (moto)', () => {
 
   it('deploys a new image blue/green', async () => {
     const services = await readFile(`${EXAMPLE}services.yaml`, 'utf8');
+    await seedImages({ endpoint: moto.endpoint, images: ['123456789012.dkr.ecr.us-east-1.amazonaws.com/users:1.4.3'] });
     const s3 = new S3Client({ ...moto.clientConfig, forcePathStyle: true });
     await s3.send(new PutObjectCommand({ Bucket: seed.bucket, Key: `${seed.prefix}services.yaml`, Body: services.replace('users:1.4.2', 'users:1.4.3') }));
     const started = await cycle('apply');

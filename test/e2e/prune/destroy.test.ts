@@ -1,13 +1,15 @@
 /**
  * `converge destroy` on the emulator: without --yes it prints what it would delete and exits 2;
- * with --yes it deletes what the environment owns, in reverse order, keeps log groups, leaves
- * unowned resources alone, and names the types it does not delete yet.
+ * with --yes it deletes what the environment owns, in reverse order (DNS records with their owner
+ * records and task definition revisions included), keeps log groups, leaves unowned resources
+ * alone, and exits 0.
  */
 import { CloudWatchLogsClient, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { ACMClient, ListCertificatesCommand, ListTagsForCertificateCommand, RequestCertificateCommand } from '@aws-sdk/client-acm';
 import { CodeDeployClient, ListApplicationsCommand } from '@aws-sdk/client-codedeploy';
 import { CreateSecurityGroupCommand, DescribeSecurityGroupsCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { DescribeClustersCommand, DescribeServicesCommand, ECSClient, ListServicesCommand } from '@aws-sdk/client-ecs';
+import { DescribeClustersCommand, DescribeServicesCommand, ECSClient, ListServicesCommand, ListTaskDefinitionsCommand, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
+import { ChangeResourceRecordSetsCommand, ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { DescribeLoadBalancersCommand, DescribeTargetGroupsCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { fileURLToPath } from 'node:url';
@@ -38,6 +40,21 @@ describe('converge destroy (moto)', () => {
     const acm = new ACMClient(moto.clientConfig);
     await ec2.send(new CreateSecurityGroupCommand({ GroupName: 'shop-not-ours', Description: 'unowned', VpcId: seed.vpcId }));
     const foreignCert = (await acm.send(new RequestCertificateCommand({ DomainName: 'api.example.com', ValidationMethod: 'DNS' }))).CertificateArn;
+    const ecs = new ECSClient(moto.clientConfig);
+    // A family named like the environment's, registered by somebody else.
+    await ecs.send(new RegisterTaskDefinitionCommand({ family: 'shop-legacy', containerDefinitions: [{ name: 'legacy', image: 'legacy:1', memory: 512 }] }));
+    const route53 = new Route53Client(moto.clientConfig);
+    await route53.send(
+      new ChangeResourceRecordSetsCommand({
+        HostedZoneId: seed.hostedZoneId,
+        ChangeBatch: { Changes: [{ Action: 'UPSERT', ResourceRecordSet: { Name: 'legacy.example.com', Type: 'A', TTL: 60, ResourceRecords: [{ Value: '192.0.2.1' }] } }] },
+      }),
+    );
+    const records = async (): Promise<string[]> =>
+      ((await route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: seed.hostedZoneId }))).ResourceRecordSets ?? [])
+        .filter((r) => r.Type !== 'NS' && r.Type !== 'SOA')
+        .map((r) => `${(r.Name ?? '').replace(/\.$/, '')} ${r.Type ?? ''}`);
+    expect(await records()).toEqual(expect.arrayContaining(['api.example.com A', '_converge-owner.api.example.com TXT', 'www.example.com A']));
 
     const env = { ...moto.env, CONVERGE_WAIT_POLL_MS: '500', CONVERGE_LEASE_DURATION: '5s' };
     const plan = await runCli(['destroy', '--source', seed.source], env);
@@ -45,18 +62,26 @@ describe('converge destroy (moto)', () => {
     expect(plan.stderr).toMatch(/converge destroy would delete \d+ resource\(s\)/);
     expect(plan.stderr).toMatch(/delete AWS::ECS::Service shop-users \(Service users\)/);
     expect(plan.stderr).toMatch(/delete AWS::ElasticLoadBalancingV2::LoadBalancer shop-backend/);
+    expect(plan.stderr).toMatch(/delete AWS::Route53::RecordSet api\.example\.com A \(Environment shop\)/);
+    expect(plan.stderr).toMatch(/delete AWS::ECS::TaskDefinition shop-users \(Service users\)/);
+    expect(plan.stderr).not.toMatch(/shop-legacy|legacy\.example\.com/);
     expect(plan.stderr).toMatch(/nothing deleted: run again with --yes/);
     const elbv2 = new ElasticLoadBalancingV2Client(moto.clientConfig);
     expect((await elbv2.send(new DescribeLoadBalancersCommand({}))).LoadBalancers).toHaveLength(3);
 
     const destroyed = await runCli(['destroy', '--source', seed.source, '--yes'], env);
-    // Exit 1: the types converge does not delete yet are named, so nobody takes it for complete.
-    expect(destroyed.code, destroyed.stderr.slice(-3000)).toBe(1);
+    // Exit 0: nothing the environment owns is left but the log groups it keeps on purpose.
+    expect(destroyed.code, destroyed.stderr.slice(-3000)).toBe(0);
     expect(destroyed.stderr).toMatch(/kept: AWS::Logs::LogGroup \/ecs\/shop\/users/);
-    expect(destroyed.stderr).toMatch(/left: every AWS::Route53::RecordSet the environment owns/);
+    expect(destroyed.stderr).not.toMatch(/left: every/);
     expect(destroyed.stderr).not.toMatch(/^failed:/m);
 
-    const ecs = new ECSClient(moto.clientConfig);
+    // Every record converge owned is gone with its owner record; the one it did not own stays.
+    expect(await records()).toEqual(['legacy.example.com A']);
+    // No ACTIVE revision of the environment's families is left; somebody else's family is.
+    const active = async (family: string): Promise<string[]> => (await ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: family, status: 'ACTIVE' }))).taskDefinitionArns ?? [];
+    for (const family of ['shop-users', 'shop-billing', 'shop-orders', 'shop-gateway', 'shop-web']) expect(await active(family), family).toEqual([]);
+    expect(await active('shop-legacy')).toHaveLength(1);
     const arns = (await ecs.send(new ListServicesCommand({ cluster: 'shop' }))).serviceArns ?? [];
     const services = arns.length === 0 ? [] : ((await ecs.send(new DescribeServicesCommand({ cluster: 'shop', services: arns }))).services ?? []);
     expect(services.filter((s) => s.status === 'ACTIVE').map((s) => s.serviceName)).toEqual([]);
@@ -83,6 +108,6 @@ describe('converge destroy (moto)', () => {
     s3.destroy();
     const logs = new CloudWatchLogsClient(moto.clientConfig);
     expect(((await logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: '/ecs/shop/' }))).logGroups ?? []).length).toBe(5);
-    for (const client of [ec2, acm, elbv2, ecs, cd, logs]) client.destroy();
+    for (const client of [ec2, acm, elbv2, ecs, cd, logs, route53]) client.destroy();
   }, 180_000);
 });

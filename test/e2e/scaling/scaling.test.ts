@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { seedEnvironment, type SeedResult } from '../../../scripts/seed.js';
+import { seedEnvironment, seedImages, type SeedResult } from '../../../scripts/seed.js';
 import { Controller } from '../../../src/controller.js';
 import { captureLogs } from '../../support/log-capture.js';
 import { useMoto } from '../../support/moto.js';
@@ -118,6 +118,8 @@ describe('scaling (moto)', () => {
 
   it('keeps the count across a blue/green deployment, and the requests policy follows the live target group', async () => {
     const before = await liveLabel();
+    // The new image is pushed before the desired state names it (preflight checks it is in ECR).
+    await seedImages({ endpoint: moto.endpoint, images: ['123456789012.dkr.ecr.us-east-1.amazonaws.com/web:2.1.0'] });
     await putDocument('frontend.yaml', `${frontend.replace('web:2.0.0', 'web:2.1.0')}${webScaling(6)}`);
     const deploy = await cycle('apply');
     expect(deploy.summary.errors, JSON.stringify(deploy.summary.resources.filter((r) => r.state === 'Failed'), null, 2)).toBe(0);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyAwsError, isAccessDenied, isEventuallyConsistent, isTerminalAwsError } from '../../../src/aws/errors.js';
+import { classifyAwsError, describeAwsError, isAccessDenied, isEventuallyConsistent, isTerminalAwsError } from '../../../src/aws/errors.js';
 
 const err = (name: string, status?: number, message = `${name}: no`): Error => Object.assign(new Error(message), { name, ...(status === undefined ? {} : { $metadata: { httpStatusCode: status } }) });
 
@@ -47,5 +47,22 @@ describe('AWS error classification', () => {
   it('recognises access denied as the services spell it', () => {
     for (const name of ['AccessDeniedException', 'AccessDenied', 'UnauthorizedOperation']) expect(isAccessDenied(err(name, 403))).toBe(true);
     expect(isAccessDenied(err('ThrottlingException', 400))).toBe(false);
+  });
+
+  it('names the quota to raise when AWS refuses for a full quota, and nothing more otherwise', () => {
+    expect(describeAwsError(err('TooManyLoadBalancersException', 400, "You've reached the limit on the number of load balancers for your AWS account."))).toBe(
+      'TooManyLoadBalancersException: You\'ve reached the limit on the number of load balancers for your AWS account. (AWS quota "Application/Network Load Balancers per Region" reached: raise it in Service Quotas)',
+    );
+    expect(describeAwsError(err('RulesPerSecurityGroupLimitExceeded', 400))).toContain('"Inbound or outbound rules per security group"');
+    expect(describeAwsError(err('DeploymentGroupLimitExceededException', 400))).toContain('"Deployment groups associated with a single application"');
+    expect(describeAwsError(err('TooManyListenersException', 400))).toBe('TooManyListenersException: no (AWS quota "Listeners per load balancer: 50, for an NLB not adjustable" reached)');
+    expect(describeAwsError(err('InvalidParameterException', 400))).toBe('InvalidParameterException: no');
+  });
+
+  it('tries a write refused for a full quota again later: a delete later in the cycle, or a person, may free it', () => {
+    for (const name of ['TooManyListenersException', 'TooManyLoadBalancersException', 'RulesPerSecurityGroupLimitExceeded', 'DeploymentGroupLimitExceededException']) {
+      expect(classifyAwsError(err(name, 400)), name).toBe('not-ready');
+      expect(isTerminalAwsError(err(name, 400)), name).toBe(false);
+    }
   });
 });

@@ -203,9 +203,9 @@ describe('the IAM action list (src/aws/iam-actions.ts)', () => {
     const withoutRoles = policyStatements({ ...scope, ecsTaskRoles: [], codeDeployRoles: [] });
     expect(withoutRoles.map((s) => s.Sid)).not.toContain('IamPassRolesToEcsTasks');
     expect(withoutRoles.map((s) => s.Sid)).not.toContain('IamPassRoleToCodeDeploy');
-    // No notifications configured: neither SNS nor Secrets Manager is granted anything.
+    // No notifications configured: nothing is published and no secret value is read (preflight describes secrets, never reads them).
     const withoutNotifications = policyStatements({ ...scope, snsTopics: [], webhookSecrets: [] });
-    expect(withoutNotifications.flatMap((s) => s.Action).filter((a) => a.startsWith('sns:') || a.startsWith('secretsmanager:'))).toEqual([]);
+    expect(withoutNotifications.flatMap((s) => s.Action).filter((a) => a.startsWith('sns:') || a === 'secretsmanager:GetSecretValue')).toEqual([]);
   });
 
   it('knows the partition of a region', () => {

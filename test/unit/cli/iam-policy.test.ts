@@ -55,7 +55,7 @@ afterEach(() => {
 });
 
 const NOTIFICATION_ACTIONS = new Set(['sns:Publish', 'secretsmanager:GetSecretValue']);
-const NAMED_BY_DESIRED_STATE = new Set(['iam:PassRole', ...NOTIFICATION_ACTIONS]);
+const NAMED_BY_DESIRED_STATE = new Set(['iam:PassRole', 'iam:GetRole', ...NOTIFICATION_ACTIONS]);
 
 /** The shape every printed policy has, scoped or not. */
 function expectWellFormed(doc: PolicyDocument): void {
@@ -79,7 +79,7 @@ function expectWellFormed(doc: PolicyDocument): void {
   // Notifications are granted only where the Environment configures them.
   for (const entry of IAM_OPERATIONS) for (const g of entry.grants) if (!NOTIFICATION_ACTIONS.has(g.action)) expect(granted, g.action).toContain(g.action);
   const prefixes = doc.Statement.map((s) => s.Action[0]?.split(':')[0]);
-  expect([...new Set(prefixes)]).toEqual(['ecs', 'elasticloadbalancing', 'ec2', 'logs', 'acm', 'route53', 'codedeploy', 's3', 'application-autoscaling', 'cloudwatch', 'iam']);
+  expect([...new Set(prefixes)]).toEqual(['ecs', 'elasticloadbalancing', 'ec2', 'logs', 'acm', 'route53', 'codedeploy', 's3', 'secretsmanager', 'ecr', 'ssm', 'tag', 'application-autoscaling', 'cloudwatch', 'iam']);
 }
 
 describe('converge iam-policy', () => {
@@ -110,6 +110,8 @@ describe('converge iam-policy', () => {
       'arn:aws:elasticloadbalancing:us-east-1:*:loadbalancer/app/shop-backend/*',
       'arn:aws:elasticloadbalancing:us-east-1:*:loadbalancer/app/shop-frontend/*',
       'arn:aws:elasticloadbalancing:us-east-1:*:loadbalancer/net/shop-services/*',
+      // The NLBs more Services spread to (shop-services-2, ...), so the policy need not change as Services are added.
+      'arn:aws:elasticloadbalancing:us-east-1:*:loadbalancer/net/shop-services-*/*',
     ]);
     expect(statement(doc, 'ElbTargetGroups').Resource).toEqual(['arn:aws:elasticloadbalancing:us-east-1:*:targetgroup/shop-*/*']);
     expect(statement(doc, 'LogsLogGroups').Resource).toEqual(['arn:aws:logs:us-east-1:*:log-group:/ecs/shop/*']);
@@ -122,7 +124,7 @@ describe('converge iam-policy', () => {
     // The zone is named, not given by id: its id is not known offline.
     expect(statement(doc, 'Route53ReadHostedZone').Resource).toEqual(['arn:aws:route53:::hostedzone/*']);
     expect(statement(doc, 'Route53ChangeRecords').Condition).toEqual({
-      'ForAllValues:StringEquals': { 'route53:ChangeResourceRecordSetsActions': ['UPSERT'], 'route53:ChangeResourceRecordSetsRecordTypes': ['A', 'CNAME', 'TXT'] },
+      'ForAllValues:StringEquals': { 'route53:ChangeResourceRecordSetsActions': ['UPSERT', 'DELETE'], 'route53:ChangeResourceRecordSetsRecordTypes': ['A', 'CNAME', 'TXT'] },
       'ForAllValues:StringLike': { 'route53:ChangeResourceRecordSetsNormalizedRecordNames': ['api.example.com', '*.api.example.com', 'www.example.com', '*.www.example.com'] },
     });
     expect(statement(doc, 'Ec2OwnedSecurityGroups').Condition).toEqual({ StringEquals: { 'aws:ResourceTag/converge:environment': 'shop' } });

@@ -266,7 +266,7 @@ describe('Services per environment', () => {
       {
         file: WHOLE_SOURCE,
         path: '',
-        message: `${MAX_SERVICES + 1} Services; an environment holds at most ${MAX_SERVICES}: each Service takes a listener on the environment's internal Network Load Balancer, and AWS allows 50 listeners per NLB, a quota that cannot be raised ("Listeners per NLB")`,
+        message: `${MAX_SERVICES + 1} Services; an environment holds at most ${MAX_SERVICES}: each Service takes a listener on an internal Network Load Balancer of 50 listeners ("Listeners per NLB", a quota AWS does not raise), and ${MAX_SERVICES} Services already need 10 NLBs; split the environment`,
       },
     ]);
   });

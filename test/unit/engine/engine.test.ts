@@ -70,4 +70,26 @@ describe('runEngine: order, plan mode, failures, abort', () => {
     expect(byId['deployment-group/dg']).toMatchObject({ state: 'Progressing', waiting: true, message: 'waiting for ecs-service/listener' });
     expect(cloud.writes).not.toContain('create deployment-group/dg');
   });
+
+  it('names the failure a resource waits on, through every level, and says when nothing could be written', async () => {
+    const { engine, logs } = engineSetup(undefined, { types: ['log-group', 'ecs-service', 'deployment-group'] });
+    const refused = awsError('RulesPerSecurityGroupLimitExceeded', 400);
+    const graph = [
+      res('log-group', 'nlb', { value: 1, fail: refused }),
+      res('ecs-service', 'svc', { value: 1 }, ['log-group/nlb']),
+      res('deployment-group', 'dg', { value: 1 }, ['ecs-service/svc']),
+    ];
+    const result = await runEngine(engine, { ...run, graph, mode: 'apply' });
+    const byId = Object.fromEntries(result.resources.map((r) => [r.id, r]));
+    const cause = { resource: byId['log-group/nlb']?.resource, message: expect.stringContaining('RulesPerSecurityGroupLimitExceeded') as unknown };
+    expect(byId['ecs-service/svc']).toMatchObject({ state: 'Pending', waiting: true, blockedBy: [cause], message: expect.stringContaining('RulesPerSecurityGroupLimitExceeded') as unknown });
+    // Two levels down, the root cause is still the failed resource, not the one in between.
+    expect(byId['deployment-group/dg']).toMatchObject({ waiting: true, blockedBy: [cause], message: expect.stringMatching(/^waiting for ecs-service\/svc, blocked by .*RulesPerSecurityGroupLimitExceeded/) as unknown });
+    expect(result.blocked).toEqual({ waiting: 2, causes: [cause] });
+    expect(logs.ofEvent('blocked')).toEqual([expect.objectContaining({ waiting: 2 })]);
+
+    // A plan writes nothing by design: it is never "blocked".
+    const plan = await runEngine(engineSetup(undefined, { types: ['log-group', 'ecs-service', 'deployment-group'] }).engine, { ...run, graph, mode: 'plan' });
+    expect(plan.blocked).toBeUndefined();
+  });
 });

@@ -150,7 +150,11 @@ describe('runEngine: a conflict a reconciler reports itself', () => {
       { ownership: 'reconciler', graph: [SVC, DG] },
     );
     expect(byId[SVC.id]).toMatchObject({ state: 'Conflict', message: expect.stringMatching(/lacks converge's ownership tags/) as unknown });
-    expect(byId[DG.id]).toMatchObject({ state: 'Pending', waiting: true, message: 'waiting for ecs-service/svc' });
+    expect(byId[DG.id]).toMatchObject({
+      state: 'Pending',
+      waiting: true,
+      message: "waiting for ecs-service/svc, blocked by AWS::ECS::Service svc (task definition family x exists but lacks converge's ownership tags)",
+    });
     expect(logs.ofEvent('conflict')).toEqual([expect.objectContaining({ level: 'warn', resource: 'AWS::ECS::Service svc' })]);
     expect(writes).toEqual([]);
     expect(result.errors).toBe(1);

@@ -26,7 +26,7 @@ describe('load balancers', () => {
     ],
     [
       'the internal NLB in the private subnets, with cross-zone load balancing on',
-      desiredInternalNlb({ environment, names, privateSubnets: PRIVATE, subnetZones: ZONES, securityGroupId: 'security-group/shop-services-nlb' }),
+      desiredInternalNlb({ environment, names, index: 0, privateSubnets: PRIVATE, subnetZones: ZONES, securityGroupId: 'security-group/shop-services-nlb' }),
       { name: 'shop-services', role: 'services', type: 'network', scheme: 'internal', subnets: PRIVATE, subnetZones: ZONES, crossZone: true },
       'security-group/shop-services-nlb',
     ],

@@ -53,7 +53,7 @@ describe('desiredNlbSecurityGroup', () => {
     ],
   ])('admits only the gateway, to %s', (_name, services, ingress) => {
     const environment = shopEnvironment();
-    const resource = desiredNlbSecurityGroup({ environment, names: shopNames(environment), services, gatewaySecurityGroupId: GATEWAY_SG, vpcId: NETWORK.vpcId });
+    const resource = desiredNlbSecurityGroup({ environment, names: shopNames(environment), index: 0, services, gatewaySecurityGroupId: GATEWAY_SG, vpcId: NETWORK.vpcId });
     expect(envelopeOf(resource)).toEqual({
       id: 'security-group/shop-services-nlb',
       type: 'security-group',
