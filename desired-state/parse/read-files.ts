@@ -32,7 +32,7 @@ export class ReadBudget {
   /** Counts one more document; false (reported once) when it is one too many. */
   takeDocument(): boolean {
     this.documents += 1;
-    return this.within(this.documents <= MAX_DOCUMENTS, `more than ${MAX_DOCUMENTS} documents (empty ones between two "---" count too); 50 Services, the Environment, the Gateway and the Frontend are 53`);
+    return this.within(this.documents <= MAX_DOCUMENTS, () => `more than ${MAX_DOCUMENTS} documents (empty ones between two "---" count too); 50 Services, the Environment, the Gateway and the Frontend are 53`);
   }
 
   /** Counts one more YAML token; false (reported once) when it is one too many. */
@@ -40,15 +40,16 @@ export class ReadBudget {
     this.tokens += 1;
     return this.within(
       this.tokens <= MAX_YAML_TOKENS,
-      `more than ${MAX_YAML_TOKENS.toLocaleString('en-US')} YAML tokens (keys, values, indicators, spaces and line breaks) in all files; documents written as usual have one per 3 to 4 bytes (50 Services: about 11,000)`,
+      () => `more than ${MAX_YAML_TOKENS.toLocaleString('en-US')} YAML tokens (keys, values, indicators, spaces and line breaks) in all files; documents written as usual have one per 3 to 4 bytes (50 Services: about 11,000)`,
     );
   }
 
-  private within(ok: boolean, problem: string): boolean {
+  /** `problem` is built only when it is reported: this runs once per token. */
+  private within(ok: boolean, problem: () => string): boolean {
     if (this.exhausted) return false;
     if (ok) return true;
     this.exhausted = true;
-    this.issues.add(undefined, '', `${problem}, so reading stopped there`);
+    this.issues.add(undefined, '', `${problem()}, so reading stopped there`);
     return false;
   }
 }

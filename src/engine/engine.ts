@@ -200,10 +200,16 @@ function blockingCauses(blockedBy: readonly string[], results: ReadonlyMap<strin
   for (const dep of blockedBy) {
     const result = results.get(dep);
     if (!result) continue;
-    if (result.state === 'Failed' || result.state === 'Conflict') causes.set(result.resource, { resource: result.resource, message: result.message ?? result.state });
+    if (result.state === 'Failed' || result.state === 'Conflict') causes.set(result.resource, { resource: result.resource, message: firstLine(result.message ?? result.state) });
     else for (const cause of result.blockedBy ?? []) causes.set(cause.resource, cause);
   }
   return [...causes.values()].slice(0, MAX_CAUSES);
+}
+
+/** A cause is told in one line: the failed resource's own result holds the whole message. */
+function firstLine(message: string): string {
+  const line = message.split('\n', 1)[0] ?? '';
+  return line.length > 300 ? `${line.slice(0, 299)}…` : line;
 }
 
 function describeCauses(causes: readonly BlockingCause[]): string {
@@ -324,7 +330,8 @@ async function reconcileOne(
   // Suspended: observed and reported like a plan, nothing written.
   const suspended = input.mode === 'apply' ? suspendedReason(resource, input.controls) : undefined;
   if (input.mode === 'plan' || suspended !== undefined) {
-    const refused = suspended === undefined && changes.length > 0 ? await gateRefusal(resolved, input.gate, log) : undefined;
+    // A resource that would wait on a failed dependency is not asked about: it reports the wait.
+    const refused = suspended === undefined && changes.length > 0 && blockedBy.length === 0 ? await gateRefusal(resolved, input.gate, log) : undefined;
     if (refused !== undefined) return { result: { ...result, state: 'Failed', message: refused }, outputs: outputs ?? unknownOutputs() };
     for (const change of changes) {
       log.info({ event: 'change', action: change.action, dryRun: true, ...(suspended ? { suspended: true } : {}), diffs: change.diffs }, `would ${change.action} ${resource.name}${suspended ? ` (${suspended})` : ''}`);

@@ -306,7 +306,9 @@ describe('in a cycle', () => {
     expect(result.gatewayConfig?.state).toBe('Failed');
     expect(result.gatewayConfig?.message).toContain('(Service status; route HEAD /status)');
     expect(result.gatewayTask?.state).toBe('Pending');
-    expect(result.gatewayTask?.message).toBe('waiting for gateway-config/shop');
+    expect(result.gatewayTask?.message).toBe(
+      'waiting for gateway-config/shop, blocked by AWS::S3::Object shop (the KrakenD configuration generated from the Service routes is invalid (1 problem); nothing is published and the gateway keeps its current configuration:)',
+    );
     expect(result.pinned).toEqual([]);
     expect(s3.commandCalls(PutObjectCommand)).toEqual([]);
   });
