@@ -21,13 +21,10 @@ import type { Logger } from 'pino';
 import type { DesiredResource, Owner, ResourceType } from '../../desired-state/graph.js';
 import type { ResolvedNetwork } from '../../desired-state/network.js';
 import { allWorkloads, type DesiredState, type Workload } from '../../desired-state/types.js';
-import { describeCertificateNames } from '../aws/acm-names.js';
-import { findImages } from '../aws/ecr.js';
 import { describeAwsError, isAccessDenied } from '../aws/errors.js';
-import { getRole, type LiveRole } from '../aws/iam.js';
-import { describeRouteTables, describeVpcEndpoints, type LiveRouteTable, type LiveVpcEndpoint } from '../aws/route-tables.js';
-import { describeSecret } from '../aws/secret-metadata.js';
-import { existingParameters } from '../aws/ssm.js';
+import type { LiveRole } from '../aws/iam.js';
+import type { LiveRouteTable, LiveVpcEndpoint } from '../aws/route-tables.js';
+import type * as AwsReads from './aws-reads.js';
 import { stableStringify } from '../../desired-state/hash.js';
 import { TickBatcher } from './batch.js';
 import { certificateCovers } from './certificate.js';
@@ -35,6 +32,10 @@ import { needsEndpointFacts, reachabilityProblems } from './reachability.js';
 import { accountOfArn, certificateRegion, type EcrImage, type ImageReference, type SecretReference } from './references.js';
 import { workloadKey, workloadRequirements, type RoleRequirement, type WorkloadRequirements } from './requirements.js';
 import { trustsService } from './trust.js';
+
+/** The AWS reads, loaded when a check first calls AWS (src/preflight/aws-reads.ts says why). */
+let awsReads: Promise<typeof AwsReads> | undefined;
+const reads = (): Promise<typeof AwsReads> => (awsReads ??= import('./aws-reads.js'));
 
 /** The clients preflight reads with, in one region (IAM is global). */
 export interface PreflightClients {
@@ -245,6 +246,7 @@ class PreflightRun {
         const first = group[0] as EcrImage;
         try {
           const ids = group.map((image) => (image.digest !== undefined ? { imageDigest: image.digest } : { imageTag: image.tag ?? 'latest' }));
+          const { findImages } = await reads();
           const found = await findImages(this.preflight.clientsFor(first.region).ecr, { registryId: first.account, repositoryName: first.repository, imageIds: ids });
           group.forEach((image, i) => answers.set(image, !found.repositoryExists ? 'no-repository' : found.found[i] ? 'found' : 'missing'));
         } catch (error) {
@@ -272,6 +274,7 @@ class PreflightRun {
     }
     return this.cached(`secret:${secret.secretId}`, false, async () => {
       try {
+        const { describeSecret } = await reads();
         const found = await describeSecret(this.preflight.clientsFor(secret.region).secretsManager, secret.secretId);
         if (!found) return problem(`Secrets Manager secret ${secret.secretId} is missing`);
         if (found.deletedDate) return problem(`Secrets Manager secret ${secret.secretId} is scheduled for deletion (since ${found.deletedDate.toISOString()}): ECS cannot read it`);
@@ -291,6 +294,7 @@ class PreflightRun {
     await Promise.all(
       [...regions].map(async ([region, names]) => {
         try {
+          const { existingParameters } = await reads();
           existing.set(region, await existingParameters(this.preflight.clientsFor(region).ssm, names));
         } catch (error) {
           existing.set(region, { error });
@@ -312,7 +316,8 @@ class PreflightRun {
       try {
         let pending = this.roles.get(role.arn);
         if (!pending) {
-          pending = getRole(this.preflight.clientsFor(this.input.state.environment.spec.region).iam, role.name);
+          const iam = this.preflight.clientsFor(this.input.state.environment.spec.region).iam;
+          pending = reads().then(({ getRole }) => getRole(iam, role.name));
           this.roles.set(role.arn, pending);
         }
         live = await pending;
@@ -342,6 +347,7 @@ class PreflightRun {
     }
     return this.cached(`certificate:${cert.arn}:${cert.domain.toLowerCase()}`, false, async () => {
       try {
+        const { describeCertificateNames } = await reads();
         const found = await describeCertificateNames(this.preflight.clientsFor(region).acm, cert.arn);
         if (!found) return problem(`${where} is missing`);
         const problems: string[] = [];
@@ -378,6 +384,7 @@ class PreflightRun {
     if (!pending) {
       const ec2 = this.preflight.clientsFor(this.input.state.environment.spec.region).ec2;
       pending = (async () => {
+        const { describeRouteTables, describeVpcEndpoints } = await reads();
         const tables = await describeRouteTables(ec2, vpcId);
         return needsEndpointFacts(subnets, tables) ? { tables, endpoints: await describeVpcEndpoints(ec2, vpcId) } : { tables };
       })();

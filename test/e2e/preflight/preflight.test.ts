@@ -135,6 +135,7 @@ describe('preflight (moto)', () => {
     const plan = await cycle(controller, 'plan');
     expect(plan.of(USERS_TASK)).toMatchObject({ state: 'Failed', message: expect.stringMatching(/^preflight: image .*users:1\.4\.3 is not in ECR/) as unknown });
     expect(plan.summary.outcome).toBe('error');
+    expect(plan.of(USERS_SERVICE)).toMatchObject({ state: 'Pending', message: expect.stringMatching(/^would wait for task-definition\/shop-users/) as unknown });
 
     await seedImages({ endpoint: moto.endpoint, images: [`${ECR}/users:1.4.3`] });
     await expectDeployed(controller);

@@ -48,6 +48,15 @@ describe('the engine gate (preflight)', () => {
     expect(logs.ofEvent('change').map((e) => e.resource)).not.toContain('AWS::ECS::Service b');
   });
 
+  it('in plan mode does not ask about a resource that would wait on a refused one: it reports the wait', async () => {
+    const { engine } = engineSetup();
+    const asked: string[] = [];
+    const gate = (r: DesiredResource): Promise<string | undefined> => (asked.push(r.id), Promise.resolve(r.id === 'log-group/a' ? 'preflight: no' : undefined));
+    const result = await runEngine(engine, { ...run, graph: graph(), mode: 'plan', gate });
+    expect(asked).toEqual(['log-group/a', 'ecs-service/b']);
+    expect(result.resources.find((r) => r.id === 'ecs-service/a')).toMatchObject({ state: 'Pending', message: expect.stringMatching(/^would wait for log-group\/a/) as unknown });
+  });
+
   it('refuses for the cycle when the gate itself throws', async () => {
     const { cloud, engine } = engineSetup();
     const result = await runEngine(engine, { ...run, graph: [res('log-group', 'a', { value: 1 })], mode: 'apply', gate: () => Promise.reject(new Error('boom')) });
