@@ -67,6 +67,8 @@ const TRANSIENT = new Set([
   'ECONNREFUSED',
   'ETIMEDOUT',
   'ConditionalRequestConflict',
+  // Application Auto Scaling: "an update to a resource that already has a pending update" (RegisterScalableTarget, PutScalingPolicy).
+  'ConcurrentUpdateException',
 ]);
 
 const NOT_READY = new Set(['ResourceInUseException', 'ResourceInUse', 'DependencyViolation', 'ServiceNotActiveException', 'IncorrectState', 'RequestInProgressException', 'OperationAbortedException']);

@@ -186,7 +186,14 @@ export async function iamPolicyCommand(args: string[], io: CliIo): Promise<numbe
     const state = loaded.valid.state;
     const source = sourceSpec.startsWith('s3://') ? parseS3Url(sourceSpec) : undefined;
     const scope = scopeOf(state, source, controller.artifactLocation());
-    io.stdout(`${JSON.stringify(policyDocument(scope, state.environment.name), null, 2)}\n`);
+    const document = policyDocument(scope, state.environment.name);
+    io.stdout(`${JSON.stringify(document, null, 2)}\n`);
+    const size = policySize(document);
+    if (size > INLINE_POLICY_LIMIT) {
+      io.stderr(
+        `converge iam-policy: warning: the policy is ${size.toLocaleString('en-US')} characters without whitespace; IAM takes at most ${INLINE_POLICY_LIMIT.toLocaleString('en-US')} in a role's inline policies together (6,144 per managed policy): split its statements over several managed policies\n`,
+      );
+    }
     io.stderr(
       `converge iam-policy: Environment ${state.environment.name} in ${state.environment.spec.region} (${controller.source.description}, revision ${loaded.valid.revision}); ` +
         'account ids are wildcards; generate the policy again when the Environment (names, domains, roles, zone) changes\n',
@@ -206,4 +213,12 @@ function networkLoadBalancerNames(env: string, names: EnvironmentNames, services
   if (`${env}-services-${NLBS_PER_REGION_QUOTA}`.length <= NAME_LIMITS.loadBalancer) return [names.internalNlb, `${env}-services-*`];
   const needed = Math.ceil(services / NLB_LISTENER_QUOTA) + 1;
   return Array.from({ length: needed }, (_, index) => names.internalNlbAt(index));
+}
+
+/** IAM: a role's inline policies together take at most 10,240 characters, whitespace not counted (IAM and AWS STS quotas). */
+export const INLINE_POLICY_LIMIT = 10_240;
+
+/** A policy's size as IAM counts it: its JSON without whitespace. */
+export function policySize(document: PolicyDocument): number {
+  return JSON.stringify(document).length;
 }

@@ -211,7 +211,7 @@ describe('converge run (a child process against the emulator)', () => {
     expect(after.rejected).toBeNull();
   }, 120_000);
 
-  it('holds back a resource AWS refuses until its desired spec changes, while the others keep converging', async () => {
+  it('holds back a resource AWS refuses (a full quota: backing off, naming the quota), while the others keep converging', async () => {
     // 31 CIDRs on 80 and 443 are 62 ingress rules: more than a security group takes (60).
     const cidrs = Array.from({ length: 31 }, (_, i) => `198.51.100.${i + 1}/32`);
     const tooMany = environment.replace(/(frontend:\s*\n\s*domain: www\.example\.com\s*\n\s*certificateArn: auto)/, `$1\n      ingressCidrs: [${cidrs.join(', ')}]`);
@@ -237,7 +237,8 @@ describe('converge run (a child process against the emulator)', () => {
     const status = await daemon.status();
     const group = status.resources.find((r) => r.resource.startsWith('AWS::EC2::SecurityGroup shop-frontend'));
     expect(group?.state).toBe('Failed');
-    expect(group?.message).toMatch(/tries again once the desired spec of this resource changes/);
+    // A full quota is not given up for good (a person may raise it, a delete may free it): tried again after a backoff, naming the quota.
+    expect(group?.message).toMatch(/^backing off after 1 failures until .*AWS quota "Inbound or outbound rules per security group" reached: raise it in Service Quotas/);
     const failed = status.resources.filter((r) => r.state === 'Failed' || r.state === 'Conflict').map((r) => r.resource);
     expect(failed.every((r) => r.startsWith('AWS::EC2::SecurityGroup shop-frontend')), failed.join(', ')).toBe(true);
     for (const service of ['shop-users', 'shop-billing', 'shop-orders', 'shop-gateway']) {

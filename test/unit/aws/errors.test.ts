@@ -14,6 +14,7 @@ describe('AWS error classification', () => {
     ['TargetGroupNotFoundException', 'not-found'],
     ['ServiceNotFoundException', 'not-found'],
     ['ThrottlingException', 'transient'],
+    ['ConcurrentUpdateException', 'transient'],
     ['RequestInProgressException', 'not-ready'],
     ['InvalidParameterException', 'terminal'],
     ['TooManyTagsException', 'terminal'],

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { IAM_OPERATIONS, type PolicyDocument, type PolicyStatement } from '../../../src/aws/iam-actions.js';
 import { main } from '../../../src/cli/main.js';
+import { INLINE_POLICY_LIMIT, policySize } from '../../../src/cli/iam-policy.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../../desired-state/examples/shop/', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'converge-iam-policy-'));
@@ -261,5 +262,13 @@ describe('converge iam-policy', () => {
     let stdout = '';
     await main(['--help'], { stdout: (text) => (stdout += text), stderr: () => undefined });
     expect(stdout).toMatch(/converge iam-policy \[--source SRC\]/);
+  });
+
+  it('counts a policy as IAM does (no whitespace), and the example fits in a role\'s inline limit', async () => {
+    const { stdout, stderr } = await run('--source', EXAMPLE);
+    const document = JSON.parse(stdout) as PolicyDocument;
+    expect(policySize(document)).toBe(JSON.stringify(document).length);
+    expect(policySize(document)).toBeLessThanOrEqual(INLINE_POLICY_LIMIT);
+    expect(stderr).not.toContain('warning');
   });
 });
