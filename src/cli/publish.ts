@@ -39,6 +39,7 @@ import {
 } from '../source/manifest.js';
 import { isDesiredStateKey, openSource, parseS3Url } from '../source/source.js';
 import type { CliIo } from './io.js';
+import { mapLimit } from '../util/semaphore.js';
 
 const USAGE = `Usage:
   converge publish --source DIR --to s3://bucket/prefix [--revision R] [--message M]
@@ -278,18 +279,4 @@ function describeProvenance(p: Provenance): string {
 
 function contentTypeOf(key: string): string {
   return key.toLowerCase().endsWith('.json') ? 'application/json' : 'application/yaml';
-}
-
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next;
-      next += 1;
-      results[index] = await fn(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }

@@ -33,6 +33,7 @@ import {
   type ManifestDifference,
   type RevisionProvenance,
 } from './manifest.js';
+import { mapLimit } from '../util/semaphore.js';
 
 // The S3 wrapper (and with it @aws-sdk/client-s3) loads with the first S3 read: a folder source
 // (`converge validate ./folder`) never loads an AWS SDK client package.
@@ -552,18 +553,4 @@ function publishedRevision(objects: readonly S3ObjectSummary[], manifestEtag: st
 function s3Revision(objects: readonly S3ObjectSummary[]): string {
   const lines = [...objects].sort((a, b) => compareStrings(a.key, b.key)).map((object) => `${object.key} ${object.etag}\n`);
   return formatRevision(sha256(lines.join('')));
-}
-
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next;
-      next += 1;
-      results[index] = await fn(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
