@@ -31,13 +31,17 @@ export class PlacementTracker {
   constructor(private readonly read: typeof readLivePlacement = readLivePlacement) {}
 
   /**
-   * The placement for this cycle. While the Services' listener ports are those of the last cycle,
+   * The placement for this cycle. While the Services and their listener ports are those of the last cycle,
    * what it placed; when they changed (or in a new process), what is live, read from AWS, so that
    * listeners still there but no longer wanted are counted too.
    */
   async place(state: DesiredState, names: EnvironmentNames, aws: Pick<AwsClients, 'elbv2'>, log: Logger): Promise<NlbPlacement> {
     const environment = state.environment.name;
-    const ports = state.services.flatMap((s) => (s.listenerPort === undefined ? [] : [s.listenerPort])).sort((a, b) => a - b).join(',');
+    // Which Service holds which port: a renamed Service on the same port is a change too.
+    const ports = state.services
+      .flatMap((s) => (s.listenerPort === undefined ? [] : [`${s.name}:${s.listenerPort}`]))
+      .sort()
+      .join(',');
     const known = this.known?.environment === environment && this.known.ports === ports ? this.known.placement : undefined;
     if (known) return known;
     const placement = placeServices(state.services, await this.read(aws, names));
