@@ -15,6 +15,11 @@ export const NLB_LISTENER_QUOTA = 50;
 /** Network Load Balancers per Region: 50 by default, adjustable in Service Quotas (aws-facts.md section 10). */
 export const NLBS_PER_REGION_QUOTA = 50;
 
+/** The names every internal NLB of an environment may have, by index (0 is the first), up to the Region's quota. */
+export function internalNlbNames(names: { internalNlbAt(index: number): string }, from = 0): string[] {
+  return Array.from({ length: NLBS_PER_REGION_QUOTA - from }, (_, i) => names.internalNlbAt(from + i));
+}
+
 /** Where live listeners are: listener port -> index of the NLB it is on (0 is the first NLB). */
 export type LivePlacement = ReadonlyMap<number, number>;
 

@@ -6,16 +6,17 @@
  */
 import type { Logger } from 'pino';
 import type { EnvironmentNames } from '../desired-state/naming.js';
-import { NLB_LISTENER_QUOTA, NLBS_PER_REGION_QUOTA, nlbIndices, placeServices, type LivePlacement, type NlbPlacement } from '../desired-state/placement.js';
+import { internalNlbNames, NLB_LISTENER_QUOTA, nlbIndices, placeServices, type LivePlacement, type NlbPlacement } from '../desired-state/placement.js';
 import type { DesiredState } from '../desired-state/types.js';
 import type { AwsClients } from './aws/clients.js';
-import { describeListeners, describeLoadBalancersByName } from './aws/elbv2.js';
+import { describeListeners, findLoadBalancersNamed } from './aws/elbv2.js';
 
 /** Reads the placement that is live: listener port -> NLB index, for every listener of the environment's internal NLBs. */
 export async function readLivePlacement(aws: Pick<AwsClients, 'elbv2'>, names: EnvironmentNames): Promise<LivePlacement> {
-  const candidates = Array.from({ length: NLBS_PER_REGION_QUOTA }, (_, index) => names.internalNlbAt(index));
+  const candidates = internalNlbNames(names);
   const indexOf = new Map(candidates.map((name, index) => [name, index]));
-  const found = (await describeLoadBalancersByName(aws.elbv2, candidates)).filter((lb) => indexOf.has(lb.name));
+  // Most candidates do not exist: one listing, not a describe by name that fails first.
+  const found = await findLoadBalancersNamed(aws.elbv2, candidates);
   const live = new Map<number, number>();
   for (const lb of found) {
     const index = indexOf.get(lb.name) ?? 0;

@@ -5,6 +5,7 @@ import {
   CROSS_ZONE_ATTRIBUTE,
   describeLoadBalancerAttributes,
   describeLoadBalancersByName,
+  findLoadBalancersNamed,
   modifyLoadBalancerAttributes,
   setSecurityGroups,
   setSubnets,
@@ -12,7 +13,7 @@ import {
 } from '../../src/aws/elbv2.js';
 import { type Outputs } from '../../desired-state/graph.js';
 import { environmentNames } from '../../desired-state/naming.js';
-import { NLBS_PER_REGION_QUOTA } from '../../desired-state/placement.js';
+import { internalNlbNames } from '../../desired-state/placement.js';
 import { failed, ready, type Observation, type OwnedResource, type ResourcePlan, type ResourceReconciler } from '../../src/engine/types.js';
 import { diffFields, updatePlan } from '../shared/plan.js';
 import { elbv2Tags, elbv2TagsOf, readElbv2Tags, recordElbv2SpecHash } from '../shared/elbv2-tags.js';
@@ -138,11 +139,10 @@ export const loadBalancerReconciler: ResourceReconciler<LoadBalancerSpec, Observ
   async inventory(ctx, scope = 'undesired') {
     const out = new Map<string, OwnedResource<ObservedLoadBalancer>>();
     const desired = ctx.graph.filter((r) => r.type === 'load-balancer').map((r) => (r.spec as LoadBalancerSpec).name);
-    const names = new Set(scope === 'all' ? desired : []);
     // The cluster name plays no part in NLB names.
-    const environment = environmentNames(ctx.environment, ctx.environment);
-    for (let index = 1; index < NLBS_PER_REGION_QUOTA; index += 1) names.add(environment.internalNlbAt(index));
-    const live = names.size === 0 ? [] : await describeLoadBalancersByName(ctx.aws.elbv2, [...names]);
+    const names = [...(scope === 'all' ? desired : []), ...internalNlbNames(environmentNames(ctx.environment, ctx.environment), 1)];
+    // Most of the NLB names do not exist: one listing, not a describe by name that fails first.
+    const live = await findLoadBalancersNamed(ctx.aws.elbv2, names);
     const tags = await elbv2TagsOf(live.map((lb) => lb.arn), ctx);
     for (const lb of live) {
       const owned = ownedResource('load-balancer', lb.name, lb.name, { ...lb, crossZone: undefined }, tags.get(lb.arn)?.tags ?? {});

@@ -239,6 +239,23 @@ export async function describeLoadBalancersByName(elbv2: ElasticLoadBalancingV2C
   return dedupeByArn(found);
 }
 
+/**
+ * Every load balancer of the account and region with one of these names, from one listing (400 a
+ * page): for names most of which are expected not to exist, where a describe by name would fail
+ * first (LoadBalancerNotFound) and then list anyway.
+ */
+export async function findLoadBalancersNamed(elbv2: ElasticLoadBalancingV2Client, names: readonly string[]): Promise<LiveLoadBalancer[]> {
+  const wanted = new Set(names);
+  const out: LiveLoadBalancer[] = [];
+  let marker: string | undefined;
+  do {
+    const res = await elbv2.send(new DescribeLoadBalancersCommand({ Marker: marker, PageSize: PAGE_SIZE }));
+    out.push(...(res.LoadBalancers ?? []).map(toLiveLoadBalancer).filter((lb) => wanted.has(lb.name)));
+    marker = res.NextMarker;
+  } while (marker);
+  return out;
+}
+
 /** Target groups with these names; missing ones are left out. Callers match by name. */
 export async function describeTargetGroupsByName(elbv2: ElasticLoadBalancingV2Client, names: readonly string[]): Promise<LiveTargetGroup[]> {
   const found = await describeByNames(names, async (batch, marker) => {
